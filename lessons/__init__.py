@@ -1,0 +1,1 @@
+"""The course tooling: the `lessons` command and the fixtures the step tests share."""
