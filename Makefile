@@ -1,0 +1,70 @@
+# The course's commands. Each one creates .venv and installs the locked packages
+# on first use, so a fresh clone needs only Python 3.11+ and make.
+#
+#   make run            serve the finished API (step 05) at http://127.0.0.1:5000
+#   make test           run every step's tests, one process per step
+#   make docs           serve the docs site at http://127.0.0.1:8000
+#   make lint           ruff check + ruff format --check
+#   make clean          remove caches, the throwaway database (.lessons/) and site/
+#
+# STEP=NN picks one step for run and test:  make run STEP=01   make test STEP=04
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP_VERSION := 26.3
+STEP ?=
+
+.PHONY: help install run test docs lint format clean lock
+
+help:
+	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
+
+# The stamp file is newer than the lock once the lock is installed, so make
+# reinstalls only when requirements.lock or pyproject.toml change.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+		echo "Python 3.11 or newer is needed; '$(PYTHON)' is older."; \
+		echo "Install a newer Python, then run: make $(MAKECMDGOALS) PYTHON=python3.12"; \
+		exit 1; }
+	@test -x $(BIN)/python || { echo "Creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the locked packages into $(VENV) (requirements.lock)"
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
+	@$(BIN)/pip install --quiet -r requirements.lock
+	@$(BIN)/pip install --quiet --no-deps --editable .
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/lessons run $(STEP)
+
+test: install
+	$(BIN)/lessons test $(STEP)
+
+docs: install
+	$(BIN)/lessons docs
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	-@test -x $(BIN)/lessons && $(BIN)/lessons db stop >/dev/null 2>&1; true
+	rm -rf .lessons site .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+# Re-resolve every dependency to its newest allowed version and pin the result.
+# Run it on purpose, then commit requirements.lock with a message saying why.
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet "pip==$(PIP_VERSION)"
+	.lock-venv/bin/pip install --quiet --group dev --editable .
+	{ echo "# Exact versions that CI tested. Made by 'make lock'; do not edit by hand."; \
+	  .lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .lock-venv

@@ -1,0 +1,69 @@
+"""`lessons run NN`: serve a step the way its README tells you to.
+
+Step 01 runs on its own from-scratch server; the Flask steps run with `flask run`
+(without --debug: the debugger runs code sent to it, so only you should turn it on,
+in your own terminal). Steps with a `schema.sql` get a database first: a throwaway
+server (or yours, when MYSQL_HOST is set) with the schema and sample data loaded.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+from lessons import mysql
+from lessons.processes import port_in_use
+from lessons.steps import ROOT, Step
+
+
+class RunError(Exception):
+    """A problem the learner can fix; its message says how."""
+
+
+def server_command(step: Step, host: str, port: int) -> list[str]:
+    """The command a learner would type inside the step folder."""
+    if (step.path / "server.py").exists():
+        return [sys.executable, "server.py", "--host", host, "--port", str(port)]
+    flask = [sys.executable, "-m", "flask", "--app", "app", "run"]
+    return [*flask, "--host", host, "--port", str(port)]
+
+
+@contextlib.contextmanager
+def database_environment(step: Step) -> Iterator[dict[str, str]]:
+    """The environment for the step: with MYSQL_* settings when it needs a database."""
+    environment = dict(os.environ)
+    if not (step.path / "schema.sql").exists():
+        yield environment
+        return
+    with mysql.database_for_run(ROOT) as settings:
+        environment.update(settings)
+        flask = [sys.executable, "-m", "flask", "--app", "app"]
+        for command in ("init-db", "seed-db"):
+            print(f"$ flask --app app {command}", flush=True)
+            cli = [*flask, command]
+            subprocess.run(cli, cwd=step.path, env=environment, check=True)
+        yield environment
+
+
+def run_step(step: Step, host: str, port: int) -> int:
+    """Serve the step until Ctrl-C; return the server's exit code."""
+    if port_in_use(port, host):
+        raise RunError(
+            f"port {port} is already in use on {host}; "
+            f"stop what uses it or pick another: lessons run {step.number} --port 8081"
+        )
+    with database_environment(step) as environment:
+        command = server_command(step, host, port)
+        print(f"Step {step.number}: {step.title}")
+        print(f"$ cd {step.name} && {' '.join(command[1:])}", flush=True)
+        process = subprocess.Popen(command, cwd=step.path, env=environment)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached the server too (same terminal); give it time to finish.
+            try:
+                return process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                return process.wait()

@@ -1,0 +1,86 @@
+"""Finding the course's steps: the NN_name folders at the top of the repository.
+
+A step describes itself: the first heading of its README is its title, the first
+paragraph its summary, and the files it has tell what it needs (a `schema.sql`
+needs a database server, a `deploy/` folder needs nginx, a browser test needs
+Chromium). So adding a step folder is all it takes for `lessons` to know it.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STEP_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")
+
+
+class UnknownStep(ValueError):
+    """Raised when a step number or name matches no step folder."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step folder of the course."""
+
+    number: str  # "01"
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The folder name, for example `01_raw_wsgi`."""
+        return self.path.name
+
+    @property
+    def readme(self) -> str:
+        """The step's README text ('' when it has none yet)."""
+        readme = self.path / "README.md"
+        return readme.read_text(encoding="utf-8") if readme.exists() else ""
+
+    @property
+    def title(self) -> str:
+        """The README's first heading, without the leading '#'."""
+        for line in self.readme.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+        return self.name
+
+    @property
+    def summary(self) -> str:
+        """The first sentence of the README's first paragraph of prose."""
+        for paragraph in re.split(r"\n\s*\n", self.readme):
+            text = " ".join(paragraph.split())
+            if text and text[0].isalpha():
+                return text.split(". ")[0].rstrip(".") + "."
+        return ""
+
+    @property
+    def needs(self) -> list[str]:
+        """The system parts (keys of lessons.system.PARTS) this step's tests need."""
+        parts = []
+        if (self.path / "schema.sql").exists():
+            parts.append("mariadb")
+        if (self.path / "deploy").is_dir():
+            parts.append("nginx")
+        if list(self.path.glob("tests/test_browser*.py")):
+            parts.append("chromium")
+        return parts
+
+
+def all_steps(root: Path = ROOT) -> list[Step]:
+    """Every step folder, in course order."""
+    steps = []
+    for path in sorted(root.iterdir()):
+        match = STEP_NAME.match(path.name)
+        if match and path.is_dir():
+            steps.append(Step(number=match.group(1), path=path))
+    return steps
+
+
+def find_step(wanted: str, root: Path = ROOT) -> Step:
+    """The step for '1', '01' or '01_raw_wsgi'; UnknownStep names the valid ones."""
+    steps = all_steps(root)
+    for step in steps:
+        if wanted in (step.name, step.number) or wanted == step.number.lstrip("0"):
+            return step
+    valid = ", ".join(step.number for step in steps)
+    raise UnknownStep(f"there is no step {wanted!r}; the steps are: {valid}")
