@@ -5,6 +5,7 @@
 #   make test           run every step's tests, one process per step
 #   make docs           serve the docs site at http://127.0.0.1:8000
 #   make lint           ruff check + ruff format --check
+#   make docs-build     build the site into site/, strictly (what CI runs)
 #   make clean          remove caches, the throwaway database (.lessons/) and site/
 #
 # STEP=NN picks one step for run and test:  make run STEP=01   make test STEP=04
@@ -15,10 +16,10 @@ BIN := $(VENV)/bin
 PIP_VERSION := 26.3
 STEP ?=
 
-.PHONY: help install run test docs lint format clean lock
+.PHONY: help install run test docs docs-build lint format clean lock
 
 help:
-	@sed -n '1,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
 
 # The stamp file is newer than the lock once the lock is installed, so make
 # reinstalls only when requirements.lock or pyproject.toml change.
@@ -44,6 +45,9 @@ test: install
 
 docs: install
 	$(BIN)/lessons docs
+
+docs-build: install
+	$(BIN)/mkdocs build --strict
 
 lint: install
 	$(BIN)/ruff check .
