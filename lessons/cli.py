@@ -46,6 +46,8 @@ def command_run(arguments: argparse.Namespace) -> int:
     step = find_step(arguments.step) if arguments.step else all_steps()[-1]
     # Step 01's README uses port 8080 (its server's default); Flask's is 5000.
     default_port = 8080 if (step.path / "server.py").exists() else 5000
+    if arguments.production:
+        return runner.run_production(step, arguments.port or 8080)
     return runner.run_step(step, arguments.host, arguments.port or default_port)
 
 
@@ -103,6 +105,11 @@ def build_parser() -> Parser:
     run.add_argument("step", nargs="?", help="step number, e.g. 01")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=port_number, default=None)
+    run.add_argument(
+        "--production",
+        action="store_true",
+        help="step 05 only: serve through nginx and gunicorn (port 8080)",
+    )
     run.set_defaults(run=command_run)
 
     test = commands.add_parser("test", help="run the tests, one process per step")

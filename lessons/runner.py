@@ -10,9 +10,10 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
-from lessons import mysql
+from lessons import mysql, production
 from lessons.processes import port_in_use
 from lessons.steps import ROOT, Step
 
@@ -46,13 +47,18 @@ def database_environment(step: Step) -> Iterator[dict[str, str]]:
         yield environment
 
 
-def run_step(step: Step, host: str, port: int) -> int:
-    """Serve the step until Ctrl-C; return the server's exit code."""
+def check_port_free(step: Step, host: str, port: int) -> None:
+    """Stop with a helpful line when something already listens on the port."""
     if port_in_use(port, host):
         raise RunError(
             f"port {port} is already in use on {host}; "
             f"stop what uses it or pick another: lessons run {step.number} --port 8081"
         )
+
+
+def run_step(step: Step, host: str, port: int) -> int:
+    """Serve the step until Ctrl-C; return the server's exit code."""
+    check_port_free(step, host, port)
     with database_environment(step) as environment:
         command = server_command(step, host, port)
         print(f"Step {step.number}: {step.title}")
@@ -67,3 +73,30 @@ def run_step(step: Step, host: str, port: int) -> int:
             except subprocess.TimeoutExpired:
                 process.kill()
                 return process.wait()
+
+
+def run_production(step: Step, port: int) -> int:
+    """Serve the step through nginx and gunicorn until Ctrl-C."""
+    if not (step.path / "deploy").is_dir():
+        message = f"step {step.number} has no deploy/ folder"
+        raise RunError(f"{message}; try: lessons run 05 --production")
+    check_port_free(step, "127.0.0.1", port)
+    with (
+        database_environment(step) as environment,
+        production.production_chain(step.path, environment, port) as chain,
+    ):
+        print(f"Step {step.number} in production form: nginx -> gunicorn -> app")
+        print(f"  open     {chain.url}/books")
+        print(f"  gunicorn {chain.app_url} (behind nginx; debug off)")
+        for name, path in chain.logs.items():
+            print(f"  log      {name}: {path}")
+        print("Press Ctrl-C to stop all three (nginx, gunicorn, the database).")
+        sys.stdout.flush()
+        try:
+            while chain.nginx.poll() is None and chain.gunicorn.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nStopping nginx, gunicorn and the database...")
+            return 0
+        print("A server stopped by itself; see its log above.", file=sys.stderr)
+        return 1

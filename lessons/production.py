@@ -1,0 +1,129 @@
+"""The production chain on your own machine: nginx -> gunicorn -> the step 05 app.
+
+Both servers run as your own processes on loopback, with every path they write
+(pid files, logs, nginx's buffers) inside one temporary folder: no root, no system
+service, nothing left behind but the logs.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lessons import system
+from lessons.processes import free_port, stop, wait_for_port
+
+
+@dataclass
+class Chain:
+    """The running chain: where to send requests and where each layer logs."""
+
+    url: str  # nginx, the front door
+    app_url: str  # gunicorn directly, behind nginx
+    folder: Path  # the temporary folder with the logs
+    gunicorn: subprocess.Popen
+    nginx: subprocess.Popen
+
+    @property
+    def logs(self) -> dict[str, Path]:
+        """Each layer's log file."""
+        return {
+            "nginx access": self.folder / "access.log",
+            "nginx errors": self.folder / "error.log",
+            "gunicorn": self.folder / "gunicorn.log",
+        }
+
+
+def nginx_config(template: Path, folder: Path, port: int, gunicorn_port: int) -> str:
+    """Fill the {{...}} placeholders of deploy/nginx.conf.template."""
+    text = template.read_text(encoding="utf-8")
+    values = {"PREFIX": str(folder), "PORT": port, "GUNICORN_PORT": gunicorn_port}
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", str(value))
+    return text
+
+
+def start(command: list[str], log: Path, **options) -> subprocess.Popen:
+    """Start a server in its own process group, its output going to `log`."""
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **options,
+        )
+
+
+@contextlib.contextmanager
+def production_chain(
+    step_path: Path,
+    database: dict[str, str],
+    port: int | None = None,
+    workers: int = 2,
+) -> Iterator[Chain]:
+    """Run gunicorn and nginx for the `with` block; stop both afterwards."""
+    nginx = system.find("nginx")
+    if nginx is None:
+        raise RuntimeError(system.missing_message("nginx"))
+    port = port or free_port()
+    gunicorn_port = free_port()
+    # In /tmp, readable by all: when root starts nginx, its workers run as
+    # "nobody" and must still reach their buffer folders.
+    folder = Path(tempfile.mkdtemp(prefix="lessons-production-"))
+    folder.chmod(0o755)
+    config = folder / "nginx.conf"
+    template = step_path / "deploy" / "nginx.conf.template"
+    config.write_text(nginx_config(template, folder, port, gunicorn_port))
+
+    environment = {
+        **os.environ,
+        **database,
+        "GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}",
+        "GUNICORN_WORKERS": str(workers),
+    }
+    gunicorn_command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "deploy/gunicorn.conf.py",
+        "deploy.wsgi:app",
+    ]
+    gunicorn = start(
+        gunicorn_command, folder / "gunicorn.log", cwd=step_path, env=environment
+    )
+    nginx_command = [nginx, "-p", str(folder), "-c", str(config), "-e", "stderr"]
+    nginx_process = None
+    try:
+        try:
+            wait_for_port(gunicorn_port, process=gunicorn, timeout=30)
+            nginx_process = start(nginx_command, folder / "error.log")
+            wait_for_port(port, process=nginx_process, timeout=15)
+        except (RuntimeError, TimeoutError) as error:
+            message = f"the production chain did not start: {error}"
+            raise RuntimeError(message + log_tails(folder)) from None
+        yield Chain(
+            url=f"http://127.0.0.1:{port}",
+            app_url=f"http://127.0.0.1:{gunicorn_port}",
+            folder=folder,
+            gunicorn=gunicorn,
+            nginx=nginx_process,
+        )
+    finally:
+        if nginx_process is not None:
+            stop(nginx_process)
+        stop(gunicorn)
+
+
+def log_tails(folder: Path) -> str:
+    """The end of each log in `folder`, to show why a server did not start."""
+    tails = []
+    for path in sorted(folder.glob("*.log")):
+        text = path.read_text(errors="replace")[-3000:]
+        tails.append(f"\n--- {path.name} ---\n{text}")
+    return "".join(tails)
