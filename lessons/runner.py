@@ -8,6 +8,7 @@ server (or yours, when MYSQL_HOST is set) with the schema and sample data loaded
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -62,17 +63,32 @@ def run_step(step: Step, host: str, port: int) -> int:
     with database_environment(step) as environment:
         command = server_command(step, host, port)
         print(f"Step {step.number}: {step.title}")
-        print(f"$ cd {step.name} && {' '.join(command[1:])}", flush=True)
+        print(f"$ cd {step.name} && python {' '.join(command[1:])}", flush=True)
         process = subprocess.Popen(command, cwd=step.path, env=environment)
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached the server too (same terminal); give it time to finish.
+        return wait_for_server(process)
+
+
+def interrupt(signal_number: int, frame: object) -> None:
+    """Treat a SIGTERM (from `kill`, or a test) like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+def wait_for_server(process: subprocess.Popen) -> int:
+    """Wait until the server exits; on Ctrl-C or SIGTERM, make sure it does."""
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C in a terminal reaches the server too; a SIGTERM sent to us alone
+        # does not, so after a moment we pass it on.
+        for send, patience in ((None, 3), (process.terminate, 10), (process.kill, 10)):
+            if send:
+                send()
             try:
-                return process.wait(timeout=10)
+                return process.wait(timeout=patience)
             except subprocess.TimeoutExpired:
-                process.kill()
-                return process.wait()
+                continue
+        return process.wait()
 
 
 def run_production(step: Step, port: int) -> int:
