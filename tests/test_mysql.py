@@ -1,0 +1,465 @@
+"""The throwaway database (lessons/mysql.py and the pytest fixtures), on a real server.
+
+Every test here starts or uses a real MariaDB/MySQL server; nothing is mocked.
+The only thing these tests fake is a machine *without* the server programs (an
+empty PATH), to read the message a learner would get there.
+"""
+
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import textwrap
+
+import mysql.connector
+import pytest
+
+from lessons import mysql as throwaway
+from lessons import system
+from lessons.processes import port_in_use
+from lessons.pytest_plugin import require_part
+
+# A tiny schema for the tests that need a table.
+NOTES_SCHEMA = """
+CREATE TABLE notes (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    text VARCHAR(200) NOT NULL
+);
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_configured_server(monkeypatch):
+    """Hide any MYSQL_* settings of the person running the tests.
+
+    These tests are about the throwaway server; a MYSQL_HOST in the environment
+    would make the tooling use that server instead.
+    """
+    for name in throwaway.SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """One throwaway server for the tests that only need a running one."""
+    require_part("mariadb")
+    started = throwaway.ThrowawayServer(tmp_path_factory.mktemp("throwaway"))
+    with started:
+        yield started
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    """A throwaway server of this test's own, for the stop and restart tests."""
+    require_part("mariadb")
+    started = throwaway.ThrowawayServer(tmp_path / "server")
+    started.start()
+    yield started
+    started.stop()
+
+
+def query(settings, sql, parameters=()):
+    """Run one statement with the app's settings; return its rows."""
+    with throwaway.connect(settings) as connection, connection.cursor() as cursor:
+        cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.with_rows else []
+        connection.commit()
+        return rows
+
+
+def test_the_throwaway_server_answers_on_loopback_as_the_app_user(server):
+    settings = server.settings
+    assert settings["MYSQL_HOST"] == "127.0.0.1"
+    assert settings["MYSQL_USER"] == throwaway.APP_USER
+    assert settings["MYSQL_DATABASE"] == "bookshop"
+    [(user, database)] = query(settings, "SELECT CURRENT_USER(), DATABASE()")
+    assert user == f"{throwaway.APP_USER}@127.0.0.1"
+    assert database == "bookshop"
+
+
+def test_the_database_is_created_in_utf8mb4(server):
+    rows = query(
+        server.settings,
+        "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME"
+        " FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+        ("bookshop",),
+    )
+    assert rows == [("utf8mb4", "utf8mb4_unicode_ci")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["📚 books", "漢字とかな", "Ünïcödé façade", "𝄞 music", "mixed 中文 and emoji 🎉"],
+)
+def test_emoji_and_cjk_text_round_trip_through_a_table(mysql_database, text):
+    settings = mysql_database(None)
+    query(settings, "CREATE TABLE notes (text VARCHAR(100))")
+    query(settings, "INSERT INTO notes (text) VALUES (%s)", (text,))
+    assert query(settings, "SELECT text FROM notes") == [(text,)]
+
+
+def test_the_app_user_can_create_and_drop_tables(server):
+    settings = server.settings
+    query(settings, "CREATE TABLE shelf (id INT PRIMARY KEY)")
+    assert query(settings, "SHOW TABLES LIKE 'shelf'") == [("shelf",)]
+    query(settings, "DROP TABLE shelf")
+    assert query(settings, "SHOW TABLES LIKE 'shelf'") == []
+
+
+def test_stop_leaves_no_process_and_closes_the_port(fresh_server):
+    pid, port = fresh_server.pid, fresh_server.port
+    assert throwaway.process_alive(pid)
+    fresh_server.stop()
+    assert not throwaway.process_alive(pid)
+    assert not port_in_use(port)
+    fresh_server.stop()  # stopping twice is harmless
+
+
+def test_a_restart_uses_the_same_port_and_keeps_the_data(fresh_server):
+    settings = fresh_server.settings
+    query(settings, "CREATE TABLE kept (word VARCHAR(20))")
+    query(settings, "INSERT INTO kept VALUES ('still here')")
+    fresh_server.stop()
+    with pytest.raises(mysql.connector.Error):
+        query(settings, "SELECT 1")
+    assert fresh_server.start() == settings
+    assert query(settings, "SELECT word FROM kept") == [("still here",)]
+
+
+def test_the_context_manager_stops_the_server_when_the_block_fails(tmp_path):
+    require_part("mariadb")
+    server = throwaway.ThrowawayServer(tmp_path)
+    with pytest.raises(RuntimeError, match="the test failed"), server as settings:
+        pid, port = server.pid, int(settings["MYSQL_PORT"])
+        raise RuntimeError("the test failed")
+    assert not throwaway.process_alive(pid)
+    assert not port_in_use(port)
+
+
+def test_a_second_server_on_the_same_data_folder_is_refused(server):
+    second = throwaway.ThrowawayServer(server.data_dir)
+    with pytest.raises(throwaway.DatabaseUnavailable, match="already uses"):
+        second.start()
+    assert query(server.settings, "SELECT 1") == [(1,)]  # the first one is fine
+
+
+@pytest.mark.parametrize(
+    ("environment", "dotenv", "expected"),
+    [
+        ({}, None, None),
+        ({}, "MYSQL_USER=ada\n", None),  # no host: the tooling starts its own
+        (
+            {},
+            "MYSQL_HOST=db.local\nMYSQL_PASSWORD=secret\n",
+            {
+                "MYSQL_HOST": "db.local",
+                "MYSQL_PORT": "3306",
+                "MYSQL_USER": "root",
+                "MYSQL_PASSWORD": "secret",
+                "MYSQL_DATABASE": "bookshop",
+            },
+        ),
+        (
+            {"MYSQL_HOST": "127.0.0.1", "MYSQL_PORT": "3307"},
+            None,
+            {
+                "MYSQL_HOST": "127.0.0.1",
+                "MYSQL_PORT": "3307",
+                "MYSQL_USER": "root",
+                "MYSQL_PASSWORD": "",
+                "MYSQL_DATABASE": "bookshop",
+            },
+        ),
+        (
+            {"MYSQL_HOST": "from-env", "MYSQL_DATABASE": "shop"},
+            "MYSQL_HOST=from-file\nMYSQL_DATABASE=other\nMYSQL_USER=ada\n",
+            {
+                "MYSQL_HOST": "from-env",
+                "MYSQL_PORT": "3306",
+                "MYSQL_USER": "ada",
+                "MYSQL_PASSWORD": "",
+                "MYSQL_DATABASE": "shop",
+            },
+        ),
+    ],
+    ids=["nothing", "no-host", "dotenv-only", "environment-only", "environment-wins"],
+)
+def test_settings_come_from_the_environment_before_the_dotenv_file(
+    tmp_path, monkeypatch, environment, dotenv, expected
+):
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    if dotenv is not None:
+        (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
+    assert throwaway.settings_from_environment(tmp_path) == expected
+
+
+@pytest.fixture
+def machine_without_a_server(monkeypatch):
+    """Make the server programs impossible to find, as on a fresh machine."""
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setattr(system, "EXTRA_FOLDERS", ())
+
+
+def test_missing_server_programs_are_named_with_their_install_command(
+    tmp_path, machine_without_a_server
+):
+    with pytest.raises(throwaway.DatabaseUnavailable) as problem:
+        throwaway.ThrowawayServer(tmp_path).start()
+    assert system.install_hint("mariadb") in str(problem.value)
+    assert not (tmp_path / "data").exists()  # nothing was half-made
+
+
+def test_db_start_without_the_programs_says_one_line_and_fails(
+    tmp_path, capsys, machine_without_a_server
+):
+    assert throwaway.db_start(tmp_path) != 0
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 1
+    assert system.install_hint("mariadb") in errors[0]
+
+
+def lessons_db(action, root):
+    """Run `lessons db ACTION` for a repository at `root`, as its own process.
+
+    It must be another process: `db start` leaves a server running after the
+    command has exited, and that is exactly what we want to see.
+    """
+    program = (
+        "import sys; from pathlib import Path; from lessons import mysql; "
+        "sys.exit(getattr(mysql, 'db_' + sys.argv[1])(Path(sys.argv[2])))"
+    )
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in throwaway.SETTING_NAMES
+    }
+    command = [sys.executable, "-c", program, action, str(root)]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=120
+    )
+
+
+def exported(env_output):
+    """Read `export NAME=value` lines the way a shell's eval would."""
+    settings = {}
+    for line in env_output.splitlines():
+        keyword, assignment = shlex.split(line)
+        assert keyword == "export"
+        name, value = assignment.split("=", 1)
+        settings[name] = value
+    return settings
+
+
+def test_db_start_status_env_stop_round_trip(tmp_path):
+    require_part("mariadb")
+    try:
+        status = lessons_db("status", tmp_path)
+        assert status.returncode != 0
+        assert "not running" in status.stdout
+
+        started = lessons_db("start", tmp_path)
+        assert started.returncode == 0, started.stderr
+        assert 'eval "$(lessons db env)"' in started.stdout
+        server = throwaway.ThrowawayServer.attach(tmp_path / ".lessons" / "mysql")
+        assert server is not None, "the server did not outlive `lessons db start`"
+
+        again = lessons_db("start", tmp_path)
+        assert again.returncode == 0
+        assert "already running" in again.stdout
+
+        status = lessons_db("status", tmp_path)
+        assert status.returncode == 0
+        assert f"127.0.0.1:{server.port}" in status.stdout
+
+        env = lessons_db("env", tmp_path)
+        assert env.returncode == 0
+        settings = exported(env.stdout)
+        assert sorted(settings) == sorted(throwaway.SETTING_NAMES)
+        assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
+
+        stopped = lessons_db("stop", tmp_path)
+        assert stopped.returncode == 0
+        assert "Stopped" in stopped.stdout
+        assert not throwaway.process_alive(server.pid)
+        assert not port_in_use(server.port)
+        assert lessons_db("status", tmp_path).returncode != 0
+        assert lessons_db("env", tmp_path).stdout == ""  # nothing for eval to run
+
+        # A new start keeps the port, so settings exported earlier still work.
+        assert lessons_db("start", tmp_path).returncode == 0
+        assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
+    finally:
+        lessons_db("stop", tmp_path)
+        leftover = throwaway.ThrowawayServer.attach(tmp_path / ".lessons" / "mysql")
+        if leftover is not None:
+            leftover.stop()
+    assert "not running" in lessons_db("stop", tmp_path).stdout
+
+
+@pytest.mark.parametrize("action", ["start", "stop", "env"])
+def test_db_commands_use_a_configured_server_and_start_nothing(
+    tmp_path, capsys, action
+):
+    dotenv = "MYSQL_HOST=127.0.0.1\nMYSQL_PORT=3399\nMYSQL_PASSWORD=p w\n"
+    (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
+    command = getattr(throwaway, f"db_{action}")
+    assert command(tmp_path) == 0
+    output = capsys.readouterr()
+    assert "MYSQL_HOST is set" in output.err
+    assert not (tmp_path / ".lessons").exists()
+    if action == "env":
+        assert exported(output.out)["MYSQL_PORT"] == "3399"
+        assert exported(output.out)["MYSQL_PASSWORD"] == "p w"
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["normal-end", "error"])
+def test_a_run_database_is_stopped_and_deleted_when_the_run_ends(tmp_path, fails):
+    require_part("mariadb")
+    runs = tmp_path / ".lessons" / "run-mysql"
+    expected = pytest.raises(KeyboardInterrupt) if fails else contextlib.nullcontext()
+    with expected, throwaway.database_for_run(tmp_path) as settings:
+        assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
+        [run_folder] = runs.iterdir()
+        state = json.loads((run_folder / "server.json").read_text())
+        if fails:
+            raise KeyboardInterrupt  # what Ctrl-C does
+    assert not throwaway.process_alive(state["pid"])
+    assert not port_in_use(state["port"])
+    assert list(runs.iterdir()) == []
+
+
+def test_a_run_uses_the_configured_server_and_creates_its_database(
+    server, tmp_path, monkeypatch
+):
+    settings = {**server.settings, "MYSQL_DATABASE": "run_database"}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    try:
+        with throwaway.database_for_run(tmp_path) as used:
+            assert used == settings
+            assert query(used, "SELECT DATABASE()") == [("run_database",)]
+        assert not (tmp_path / ".lessons").exists()  # nothing was started
+    finally:
+        throwaway.drop_database(server.settings, "run_database")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["USE mysql;", "DROP DATABASE bookshop;", "create schema other;"],
+)
+def test_a_schema_may_not_switch_create_or_drop_databases(server, statement):
+    with pytest.raises(ValueError, match="must not choose, create or drop"):
+        throwaway.load_schema(server.settings, f"{NOTES_SCHEMA}\n{statement}\n")
+    assert throwaway.database_exists(server.settings, "bookshop")
+    assert query(server.settings, "SHOW TABLES LIKE 'notes'") == []
+
+
+def test_an_error_in_a_later_schema_statement_is_reported(mysql_database):
+    settings = mysql_database(None)
+    broken = NOTES_SCHEMA + "CREATE TABLE notes (id INT);\n"  # a duplicate table
+    with pytest.raises(mysql.connector.ProgrammingError, match="already exists"):
+        throwaway.load_schema(settings, broken)
+
+
+def test_two_test_databases_are_isolated(mysql_database, tmp_path):
+    schema = tmp_path / "schema.sql"
+    schema.write_text(NOTES_SCHEMA, encoding="utf-8")
+    first, second = mysql_database(schema), mysql_database(schema)
+    assert first["MYSQL_DATABASE"] != second["MYSQL_DATABASE"]
+    assert first["MYSQL_DATABASE"].startswith("test_")
+    query(first, "INSERT INTO notes (text) VALUES ('only in the first')")
+    assert query(first, "SELECT text FROM notes") == [("only in the first",)]
+    assert query(second, "SELECT text FROM notes") == []
+
+
+def test_mysql_control_stops_and_restarts_the_session_server(
+    mysql_control, mysql_database
+):
+    settings = mysql_database(None)
+    query(settings, "CREATE TABLE kept (id INT)")
+    mysql_control.stop()
+    assert throwaway.server_problem(settings) is not None
+    mysql_control.start()
+    assert query(settings, "SHOW TABLES") == [("kept",)]
+
+
+def test_the_fixtures_drop_their_databases_and_leave_others_alone(server, tmp_path):
+    """A test session of its own, pointed at `server` through MYSQL_HOST."""
+    record = tmp_path / "made.json"
+    (tmp_path / "test_inner.py").write_text(
+        textwrap.dedent(
+            f"""
+            import json
+            from pathlib import Path
+
+
+            def test_make_two(mysql_database):
+                made = [mysql_database(None)["MYSQL_DATABASE"] for _ in range(2)]
+                Path({str(record)!r}).write_text(json.dumps(made))
+
+
+            def test_control_is_not_offered(mysql_control):
+                pass
+            """
+        ),
+        encoding="utf-8",
+    )
+    environment = {**os.environ, **server.settings}
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
+    result = subprocess.run(
+        [*command, "test_inner.py"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed, 1 skipped" in result.stdout
+    assert "unset MYSQL_HOST" in result.stdout  # the skip says why
+    for name in json.loads(record.read_text()):
+        assert not throwaway.database_exists(server.settings, name)
+    assert throwaway.database_exists(server.settings, "bookshop")
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_run_database_is_stopped_when_the_run_is_interrupted(tmp_path, signal_number):
+    """Ctrl-C (SIGINT) or a closed terminal / `kill` (SIGTERM) stop the server too."""
+    require_part("mariadb")
+    program = (
+        "import sys, time; from pathlib import Path; from lessons import mysql\n"
+        "with mysql.database_for_run(Path(sys.argv[1])) as settings:\n"
+        "    print('ready', settings['MYSQL_PORT'], flush=True)\n"
+        "    time.sleep(120)\n"
+    )
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in throwaway.SETTING_NAMES
+    }
+    run = subprocess.Popen(
+        [sys.executable, "-c", program, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    try:
+        lines = iter(run.stdout)
+        ready = next(line for line in lines if line.startswith("ready"))
+        port = int(ready.split()[1])
+        [run_folder] = (tmp_path / ".lessons" / "run-mysql").iterdir()
+        pid = json.loads((run_folder / "server.json").read_text())["pid"]
+        run.send_signal(signal_number)
+        assert run.wait(timeout=60) != 0
+        assert "Stopped the throwaway database server" in run.stdout.read()
+    finally:
+        run.kill()
+        run.wait()
+        run.stdout.close()
+    assert not throwaway.process_alive(pid)
+    assert not port_in_use(port)
+    assert not run_folder.exists()
