@@ -1,0 +1,48 @@
+"""Fixtures for step 01's tests: our server, in a thread, on a free loopback port."""
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+STEP_DIR = Path(__file__).resolve().parent.parent
+# Import this step's modules (app.py, server.py, ...) the way a learner's project
+# does: as top-level modules from the step folder.
+sys.path.insert(0, str(STEP_DIR))
+
+from app import application  # noqa: E402  (needs the sys.path line above)
+from server import running_in_thread  # noqa: E402
+
+
+@pytest.fixture
+def serve():
+    """Start our server in a thread for any app: `address = serve(app)`.
+
+    Each server listens on a free port (port 0) and is stopped after the test.
+    `serve.log` holds the access log and tracebacks the server wrote.
+    """
+    with contextlib.ExitStack() as stack:
+
+        def start(app, **options):
+            """Serve `app` until the test ends; return its (host, port)."""
+            server = stack.enter_context(
+                running_in_thread(app, log_file=start.log, **options)
+            )
+            return server.server_address
+
+        start.log = io.StringIO()
+        yield start
+
+
+@pytest.fixture
+def address(serve):
+    """The address of our server serving app.py's application."""
+    return serve(application)
+
+
+@pytest.fixture(scope="session")
+def step_dir():
+    """This step's folder: where a learner runs `python server.py`."""
+    return STEP_DIR
