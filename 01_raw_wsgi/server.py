@@ -90,12 +90,17 @@ class Request:
         return "keep-alive" in options  # HTTP/1.0: closes unless asked
 
 
-def decode_line(raw: bytes) -> str:
-    """One line of the request head as text, without its line ending (RFC 9112 §2.2)."""
+def decode_line(
+    raw: bytes, too_long: str = "431 Request Header Fields Too Large"
+) -> str:
+    """One line of the request head as text, without its line ending (RFC 9112 §2.2).
+
+    A header line over the limit is answered with 431 (RFC 6585 §5); the request
+    line passes `too_long="414 URI Too Long"`, as RFC 9112 §3 requires for a
+    request-target longer than the server will parse.
+    """
     if len(raw) > MAX_LINE:
-        # A long request line is usually a long URL, for which RFC 9112 §3 suggests
-        # 414; we count it as part of the request head and answer 431 (RFC 6585 §5).
-        raise HTTPError("431 Request Header Fields Too Large", "a line is too long")
+        raise HTTPError(too_long, "a line is too long")
     if not raw.endswith(b"\n"):
         raise ClientDisconnected("the connection closed in the middle of a line")
     line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]  # a bare LF is tolerated
@@ -414,7 +419,7 @@ class Connection:
             raw = self.rfile.readline(MAX_LINE + 1)  # §2.2: skip one stray empty line
         if not raw:
             return None
-        self.request_line = decode_line(raw)
+        self.request_line = decode_line(raw, too_long="414 URI Too Long")
         method, path, query, version = parse_request_line(self.request_line)
         request = Request(method, version, path, query, self.read_headers())
         hosts = request.header_values("host")

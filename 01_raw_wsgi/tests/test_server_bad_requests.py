@@ -20,7 +20,7 @@ BAD_REQUESTS = {
     "bare CR in a header": (GOOD_HEAD + b"X-A: 1\rX-B: 2\r\n\r\n", 400),
     "HTTP/1.1 without Host": (b"GET / HTTP/1.1\r\n\r\n", 400),
     "two Host headers": (GOOD_HEAD + b"Host: y\r\n\r\n", 400),
-    "request line too long": (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 431),
+    "request line too long": (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n", 414),
     "too many header lines": (GOOD_HEAD + b"X-A: 1\r\n" * 200 + b"\r\n", 431),
     "header section too large": (GOOD_HEAD + BIG_HEADER * 5 + b"\r\n", 431),
     "Content-Length and Transfer-Encoding": (
