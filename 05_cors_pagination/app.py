@@ -1,0 +1,71 @@
+"""Step 05: the books API with CORS and pagination, written by hand.
+
+Step 04 gave us the books API on MySQL. This step adds what a web page on
+another origin needs to use it, and what a long list needs:
+
+- `cors.py`: which other origins may read our answers (CORS_ORIGINS), and the
+  answer to a browser's preflight question;
+- `pagination.py`: `page`/`per_page` and keyset `after_id`, the Link header;
+- `controllers/books.py`: `GET /books` pages, sorts and filters;
+- `deploy/`: the same app behind gunicorn and nginx, as production runs it.
+
+What `create_app()` returns is still a WSGI callable (PEP 3333), like step 02's
+`app`: only the way it is made has changed.
+"""
+
+import os
+
+from flask import Flask
+
+from controllers import register_controllers
+from cors import DEFAULT_ORIGINS, init_cors
+from db_commands import init_db_command, seed_db_command
+from db_connection import close_db, settings_from_environment
+from errors import register_error_handlers
+
+
+# --8<-- [start:create_app]
+def create_app(test_config=None):
+    """Build and return a new Flask app with every controller registered.
+
+    Why a function, and not step 02's `app = Flask(__name__)` at module level:
+
+    - tests: each test builds an app of its own, with its own settings
+      (`create_app({"TESTING": True})`), so no test leaks into another;
+    - configuration: settings are chosen when the app is built, not frozen at
+      the moment app.py is first imported;
+    - several apps: one process can hold two apps with different settings.
+
+    `flask run` still works with no arguments: when app.py has no `app`
+    variable, Flask looks for a function named `create_app` and calls it.
+    """
+    app = Flask(__name__)
+    app.config.from_mapping(
+        # A bigger request body is refused with 413 before anyone reads it.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # MYSQL_HOST, MYSQL_PORT, ...: from the environment or a .env file.
+        **settings_from_environment(),
+        # The origins whose pages may read our answers, comma-separated.
+        CORS_ORIGINS=os.environ.get("CORS_ORIGINS", DEFAULT_ORIGINS),
+    )
+    if test_config is not None:
+        app.config.update(test_config)  # the caller's settings win
+    # JSON as people read it: keys in the order the code writes them (id, title,
+    # ...) instead of sorted, and "本" as UTF-8 instead of the escape "\u672c".
+    # Either way it is the same JSON to any client.
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    app.teardown_appcontext(close_db)  # each request's connection closes at its end
+    app.cli.add_command(init_db_command)  # flask --app app init-db
+    app.cli.add_command(seed_db_command)  # flask --app app seed-db
+    register_controllers(app)  # every module in controllers/ adds its routes
+    # Error handlers belong to the whole app, not to a controller: a 404 for a URL
+    # that no controller knows is no controller's business.
+    register_error_handlers(app)
+    # CORS last: its after_request hook then also sees the answers that the
+    # error handlers made, so a 404 reaches a page as a 404 (cors.py).
+    init_cors(app)
+    return app
+
+
+# --8<-- [end:create_app]

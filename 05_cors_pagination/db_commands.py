@@ -1,0 +1,125 @@
+"""Two commands for the terminal: `flask --app app init-db` and `seed-db`.
+
+Step 05 makes `seed-db` add a few thousand made-up books after the real ones,
+so there are pages to page through (`--generated 0` adds the real ones only).
+
+Flask's command line is built with click: a function decorated with
+@click.command becomes a command once the app factory adds it to `app.cli`.
+@with_appcontext runs it inside an app context, so `get_db()` works there as it
+does in a request, and the connection is closed when the command ends.
+"""
+
+import json
+import random
+from pathlib import Path
+
+import click
+import mysql.connector
+from flask.cli import with_appcontext
+from mysql.connector import errorcode
+
+from db_connection import DatabaseUnavailable, get_db, transaction
+from validation import ValidationError, validate_book
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_FILE = HERE / "schema.sql"
+SAMPLE_BOOKS_FILE = HERE / "sample_books.json"
+GENERATED_BOOKS = 3000
+
+# Made-up books are put together from these words, the same way every time.
+ADJECTIVES = ["Silent", "Hidden", "Last", "Golden", "Broken", "Distant", "Quiet"]
+ADJECTIVES += ["Lost", "Burning", "Winter", "Secret", "Endless", "Paper", "Glass"]
+NOUNS = ["River", "Garden", "City", "Library", "Mountain", "Harbor", "Orchard"]
+NOUNS += ["Lantern", "Archive", "Island", "Kingdom", "Compass", "Engine", "Map"]
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances"]
+FIRST_NAMES += ["Guido", "Margaret", "Ken", "Radia", "Niklaus", "Hedy", "Tim"]
+LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth"]
+LAST_NAMES += ["Allen", "van Rossum", "Hamilton", "Thompson", "Perlman", "Wirth"]
+
+
+def generated_books(count: int) -> list[tuple]:
+    """`count` made-up books as INSERT values: the same list on every run."""
+    # A fixed seed: every learner sees the same books. (Not for secrets: S311.)
+    chooser = random.Random(5)  # noqa: S311
+    rows = []
+    for number in range(1, count + 1):
+        title = f"The {chooser.choice(ADJECTIVES)} {chooser.choice(NOUNS)} {number}"
+        author = f"{chooser.choice(FIRST_NAMES)} {chooser.choice(LAST_NAMES)}"
+        year = chooser.randint(1900, 2025)
+        price = f"{chooser.randint(3, 60)}.{chooser.choice(['00', '49', '99'])}"
+        rows.append((title, author, year, None, price))  # no ISBN: made up
+    return rows
+
+
+START_THE_SERVER = (
+    'Is the server running? Try: lessons db start && eval "$(lessons db env)"'
+)
+
+
+# --8<-- [start:init_db]
+@click.command("init-db")
+@with_appcontext  # current_app and g work inside, as they do in a request
+def init_db_command() -> None:
+    """Create the books table from schema.sql. Drops the old one: rows are lost."""
+    schema = SCHEMA_FILE.read_text(encoding="utf-8")
+    try:
+        with get_db().cursor() as cursor:
+            cursor.execute(schema)  # the whole file: several statements
+            while cursor.nextset():  # step through each statement's result,
+                pass  # so an error in any of them is raised here
+    except DatabaseUnavailable as error:
+        raise click.ClickException(f"{error}\n{START_THE_SERVER}") from None
+    except mysql.connector.Error as error:
+        raise click.ClickException(f"schema.sql failed: {error}") from None
+    click.echo("Created the books table (an old one, if any, was dropped).")
+
+
+# --8<-- [end:init_db]
+
+
+# --8<-- [start:seed_db]
+@click.command("seed-db")
+@click.option(
+    "--generated",
+    default=GENERATED_BOOKS,
+    show_default=True,
+    help="How many made-up books to add after the real ones.",
+)
+@with_appcontext
+def seed_db_command(generated: int) -> None:
+    """Add the sample books, then made-up ones, all of them or none."""
+    rows = []
+    for number, data in enumerate(json.loads(SAMPLE_BOOKS_FILE.read_text("utf-8"))):
+        try:
+            book = validate_book(data)  # the same rules as the API
+        except ValidationError as error:
+            raise click.ClickException(f"book {number}: {error.errors}") from None
+        rows.append(
+            (book["title"], book["author"], book["year"], book["isbn"], book["price"])
+        )
+    real_books = len(rows)
+    rows += generated_books(generated)
+    try:
+        with transaction() as cursor:
+            cursor.executemany(
+                "INSERT INTO books (title, author, year, isbn, price)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                rows,
+            )
+    except DatabaseUnavailable as error:
+        raise click.ClickException(f"{error}\n{START_THE_SERVER}") from None
+    except mysql.connector.Error as error:
+        if error.errno == errorcode.ER_DUP_ENTRY:
+            message = "these books are in the table already"
+        elif error.errno == errorcode.ER_NO_SUCH_TABLE:
+            message = "there is no books table yet"
+        else:
+            raise click.ClickException(str(error)) from None
+        raise click.ClickException(
+            f"{message}; nothing was added. For a fresh start run:\n"
+            "    flask --app app init-db && flask --app app seed-db"
+        ) from None
+    click.echo(f"Added {real_books} real books and {generated} made-up ones.")
+
+
+# --8<-- [end:seed_db]
