@@ -62,8 +62,7 @@ def create_app(test_config=None):
     # Error handlers belong to the whole app, not to a controller: a 404 for a URL
     # that no controller knows is no controller's business.
     register_error_handlers(app)
-    # CORS last: its after_request hook then also sees the answers that the
-    # error handlers made, so a 404 reaches a page as a 404 (cors.py).
+    # CORS headers on every answer, the error handlers' answers included (cors.py).
     init_cors(app)
     return app
 

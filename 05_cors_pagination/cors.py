@@ -72,9 +72,10 @@ def answer_preflight() -> Response | None:
     """Answer a CORS preflight before routing can get in the way.
 
     A preflight is an OPTIONS request with Access-Control-Request-Method
-    (Fetch §3.2.2). Answering it here, in before_request, means a trailing slash
-    or a method the route lacks can never turn the preflight into a 308 or 405
-    that the browser would report as a CORS failure.
+    (Fetch §3.2.2). Answering it here, in before_request, before routing has
+    its say, means a URL with a trailing slash or a URL with no route (a 404)
+    can never turn the preflight into an error the browser would report as a
+    CORS failure.
     """
     is_preflight = (
         request.method == "OPTIONS"
@@ -83,6 +84,7 @@ def answer_preflight() -> Response | None:
     if not is_preflight or allowed_origin(request.headers.get("Origin")) is None:
         return None  # a plain OPTIONS, or a stranger: route it as usual
     response = Response(status=204)
+    del response.headers["Content-Type"]  # 204 has no body, so no type of body
     response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
     response.headers["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
     response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE

@@ -12,6 +12,7 @@ request (`lessons bench pool` measures the difference; the README shows it).
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterator
 
 import mysql.connector
@@ -20,6 +21,7 @@ from dotenv import load_dotenv
 from flask import current_app, g
 
 CONNECT_TIMEOUT_SECONDS = 3  # a stopped server should mean a quick 503, not a hang
+POOL_LOCK = threading.Lock()  # two first requests at once must not make two pools
 
 
 class DatabaseUnavailable(Exception):
@@ -73,12 +75,13 @@ def pooled_connection(size: int):
     one back (and resets its session) instead of hanging up. A connection that
     died meanwhile (the server restarted) is reconnected when lent again.
     """
-    pool = current_app.extensions.get("mysql_pool")
-    if pool is None:
-        pool = mysql.connector.pooling.MySQLConnectionPool(
-            pool_size=size, **connection_options(current_app.config)
-        )
-        current_app.extensions["mysql_pool"] = pool
+    with POOL_LOCK:
+        pool = current_app.extensions.get("mysql_pool")
+        if pool is None:
+            pool = mysql.connector.pooling.MySQLConnectionPool(
+                pool_size=size, **connection_options(current_app.config)
+            )
+            current_app.extensions["mysql_pool"] = pool
     return pool.get_connection()
 
 

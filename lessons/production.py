@@ -7,6 +7,7 @@ service, nothing left behind but the logs.
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,8 +66,13 @@ def production_chain(
     database: dict[str, str],
     port: int | None = None,
     workers: int = 2,
+    keep_logs: bool = True,
 ) -> Iterator[Chain]:
-    """Run gunicorn and nginx for the `with` block; stop both afterwards."""
+    """Run gunicorn and nginx for the `with` block; stop both afterwards.
+
+    The logs stay in the chain's folder for you to read, unless `keep_logs` is
+    False (the tests), when the whole folder is removed at the end.
+    """
     nginx = system.find("nginx")
     if nginx is None:
         raise RuntimeError(system.missing_message("nginx"))
@@ -118,6 +124,8 @@ def production_chain(
         if nginx_process is not None:
             stop(nginx_process)
         stop(gunicorn)
+        if not keep_logs:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def log_tails(folder: Path) -> str:

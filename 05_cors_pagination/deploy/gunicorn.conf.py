@@ -13,8 +13,9 @@ import os
 # Listen on loopback only: nginx is the one door to the outside world.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
 
-# gunicorn's rule of thumb: (2 x CPUs) + 1 worker processes. Each worker serves
-# one request at a time, so while one waits on the database others keep going.
+# gunicorn's rule of thumb: (2 x CPUs) + 1 worker processes. Each "sync" worker
+# (the default kind) serves one request at a time and closes the connection
+# after answering, so while one waits on the database the others keep going.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 
 # A worker silent for 30 s is killed and replaced: a stuck request cannot hold a
@@ -24,9 +25,9 @@ timeout = 30
 # On a restart or stop, workers get 10 s to finish the requests they are serving.
 graceful_timeout = 10
 
-# nginx keeps connections to gunicorn open between requests (its upstream
-# keepalive); 5 s is longer than nginx waits, so gunicorn never closes first.
-keepalive = 5
+# gunicorn 27 also opens a control socket in ~/.gunicorn/ for its admin
+# commands; we don't use them, and nothing should be written outside our folder.
+control_socket_disable = True
 
 # One access-log line per request, to standard output ("-"): who, when, what,
 # status, size, and how long it took (%(M)s, milliseconds).

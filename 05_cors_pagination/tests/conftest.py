@@ -1,4 +1,4 @@
-"""Fixtures for step 04's tests: apps on a fresh database each, and a step copy.
+"""Fixtures for step 05's tests: apps on a fresh database each, and a step copy.
 
 The database comes from the course's pytest plugin (lessons/pytest_plugin.py):
 `mysql_database` makes a new, uniquely named database on a real MariaDB/MySQL

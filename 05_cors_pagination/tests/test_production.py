@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from lessons.processes import stop
 from lessons.production import production_chain
 from lessons.pytest_plugin import require_part
 
@@ -24,7 +25,8 @@ STEP_DIR = Path(__file__).resolve().parent.parent
 def chain(database):
     """nginx and gunicorn (2 workers) serving this step, for one test."""
     require_part("nginx")
-    with production_chain(STEP_DIR, database, workers=2) as running:
+    chain = production_chain(STEP_DIR, database, workers=2, keep_logs=False)
+    with chain as running:
         yield running
 
 
@@ -138,20 +140,36 @@ def worker_pids(master_pid: int) -> set[int]:
     return {int(pid) for pid in children.read_text().split()}
 
 
+def wait_for_workers(master_pid: int, count: int, not_this: int = 0) -> set[int]:
+    """Poll (for at most 20 s) until the master has `count` workers, `not_this`
+    not among them; return them. A bounded wait, not a timing assertion."""
+    deadline = time.monotonic() + 20
+    workers = worker_pids(master_pid)
+    while time.monotonic() < deadline:
+        if len(workers) == count and not_this not in workers:
+            break
+        time.sleep(0.1)
+        workers = worker_pids(master_pid)
+    return workers
+
+
 def test_killing_a_worker_does_not_take_the_site_down(chain):
     if not Path("/proc").is_dir():
         pytest.skip("needs /proc (Linux) to find gunicorn's workers")
-    before = worker_pids(chain.gunicorn.pid)
-    assert len(before) == 2
-    victim = sorted(before)[0]
+    # The master listens before its workers have all started: wait for both.
+    victim = sorted(wait_for_workers(chain.gunicorn.pid, 2))[0]
     os.kill(victim, signal.SIGKILL)
     statuses = [fetch(chain.url, "GET", "/books")[0] for _ in range(20)]
     assert statuses == [200] * 20
-    # The master notices and starts a replacement (bounded wait, not a timing test).
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        now = worker_pids(chain.gunicorn.pid)
-        if len(now) == 2 and victim not in now:
-            break
-        time.sleep(0.2)
-    assert len(now) == 2 and victim not in now
+    # The master notices the dead worker and starts a replacement.
+    workers = wait_for_workers(chain.gunicorn.pid, 2, not_this=victim)
+    assert len(workers) == 2 and victim not in workers
+
+
+def test_nginx_answers_503_problem_details_when_gunicorn_is_down(chain):
+    stop(chain.gunicorn)  # the whole WSGI server, master and workers
+    status, headers, body = fetch(chain.url, "GET", "/books")
+    assert status == 503
+    assert headers["Content-Type"] == "application/problem+json"
+    assert int(headers["Retry-After"]) > 0
+    assert json.loads(body)["status"] == 503
