@@ -1,4 +1,4 @@
-"""The `lessons` command: list, run, test, diff, db, docs and doctor.
+"""The `lessons` command: list, run, test, diff, db, docs, doctor and bench.
 
 Every command answers wrong input with one line that says what to do, and a
 non-zero exit code; a traceback means a bug in this tool.
@@ -86,6 +86,13 @@ def command_docs(arguments: argparse.Namespace) -> int:
         return 0
 
 
+def command_bench(arguments: argparse.Namespace) -> int:
+    """Measure what the lessons claim; --write puts the tables in the docs."""
+    from lessons import bench  # imported here: only this command needs it
+
+    return bench.main(arguments.names, write=arguments.write)
+
+
 def command_doctor(arguments: argparse.Namespace) -> int:
     """Check the machine and say how to fix what is missing."""
     problems = doctor.check()
@@ -134,6 +141,11 @@ def build_parser() -> Parser:
     commands.add_parser("doctor", help="check this machine").set_defaults(
         run=command_doctor
     )
+
+    bench = commands.add_parser("bench", help="run the benchmarks")
+    bench.add_argument("names", nargs="*", help="which ones (default: all)")
+    bench.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    bench.set_defaults(run=command_bench)
     return parser
 
 

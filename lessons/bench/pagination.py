@@ -1,0 +1,375 @@
+"""Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
+
+On a throwaway database with 1,000,000 generated books, step 05's app is asked
+for `?page=N` (OFFSET paging) and for `?after_id=M` (keyset paging) at the same
+depths, M = (N - 1) × 20, so both return the same 20 books.
+
+We time the SQL statements the app really sends. To learn them, a separate
+Python process, started in the step 05 folder, serves each URL once through
+the app's test client and notes every statement passed to the database driver
+(`record_app_requests`). That process also times the whole requests, so the page
+shows what a client waits for too, COUNT(*) included.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lessons import mysql
+from lessons.bench.books import BUFFER_POOL_MB, CHUNK, STEP_FOLDER, database_with_books
+from lessons.bench.common import (
+    BenchmarkUnavailable,
+    Check,
+    Section,
+    database_version,
+    markdown_table,
+    median,
+    milliseconds,
+    times,
+)
+
+BOOKS = 1_000_000
+PAGES = (1, 100, 1000, 10000)
+PER_PAGE = 20  # the app's default page size
+SQL_RUNS = 21  # each SQL latency is the median of this many runs (they are quick)
+APP_RUNS = 7  # each whole-request latency is the median of this many
+KEYSET_LIMIT = 1.5  # target: keyset at the deepest page within 1.5× of page 1
+OFFSET_SLOWER = 10  # target: OFFSET at the deepest page at least 10× page 1
+
+ABOUT = """\
+`GET /books?page=N` skips the rows before page N with `LIMIT 20 OFFSET (N-1)×20`:
+the database still reads every skipped row, so deep pages get slower and slower.
+`GET /books?after_id=M` asks for `WHERE id > M ORDER BY id LIMIT 21`: the primary
+key's index jumps straight to M, at any depth. Here both run on 1,000,000
+generated books, at the same depths (M = (N - 1) × 20, the same 20 books), on a
+throwaway MariaDB/MySQL server started for the benchmark."""
+
+# --------------------------------------------------------------------------
+# What the app sends: runs in a process of its own, inside the step folder
+# --------------------------------------------------------------------------
+
+
+def record_app_requests(urls: list[str], runs: int, output: str) -> None:
+    """Serve each URL with step 05's test client; write its SQL and timings as JSON.
+
+    This runs in a fresh Python process started in the step folder (see
+    app_requests), because only one step's `app` may live in a process.
+    """
+    from mysql.connector.connection import MySQLConnection
+
+    from app import create_app  # step 05's app.py: the current folder
+
+    # Every text SQL statement goes through cmd_query(), values already filled
+    # in. We wrap it to note each one, then let it do its work unchanged.
+    sent: list[str] = []
+    send = MySQLConnection.cmd_query
+
+    def cmd_query_noting_sql(self, query, *args, **kwargs):
+        """Note the statement, then send it as usual."""
+        sent.append(query.decode() if isinstance(query, bytes) else query)
+        return send(self, query, *args, **kwargs)
+
+    MySQLConnection.cmd_query = cmd_query_noting_sql
+    client = create_app().test_client()
+    report = {}
+    for url in urls:
+        sent.clear()
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} answered {response.status}")
+        report[url] = {
+            "items": len(response.get_json()["items"]),
+            "statements": [sql for sql in sent if "FROM books" in sql],
+            "seconds": [],
+        }
+    for _ in range(runs):  # the URLs take turns
+        for url in urls:
+            started = time.perf_counter()
+            client.get(url)
+            report[url]["seconds"].append(time.perf_counter() - started)
+    Path(output).write_text(json.dumps(report), encoding="utf-8")
+
+
+def app_requests(settings: dict[str, str], urls: list[str], runs: int) -> dict:
+    """Run record_app_requests in the step 05 folder on the database `settings`."""
+    if not (STEP_FOLDER / "app.py").exists():
+        raise BenchmarkUnavailable(f"{STEP_FOLDER.name}/app.py does not exist yet")
+    with tempfile.TemporaryDirectory(prefix="lessons-bench-") as folder:
+        output = Path(folder) / "report.json"
+        program = (
+            "import sys\n"
+            "from lessons.bench.pagination import record_app_requests\n"
+            "record_app_requests(sys.argv[1:-2], int(sys.argv[-2]), sys.argv[-1])\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", program, *urls, str(runs), str(output)],
+            cwd=STEP_FOLDER,
+            # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
+            env={**os.environ, **settings, "MYSQL_POOL_SIZE": "0"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BenchmarkUnavailable(
+                f"step 05's app could not serve the pages:\n{result.stderr.strip()}"
+            )
+        return json.loads(output.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------
+# Timing the SQL itself
+# --------------------------------------------------------------------------
+
+
+def time_statements(
+    settings: dict[str, str], statements: list[str], runs: int
+) -> dict[str, list[float]]:
+    """Run each statement `runs` times (after one untimed run); seconds per run.
+
+    The statements take turns, so a busy moment of the machine hits all alike.
+    """
+    seconds: dict[str, list[float]] = {sql: [] for sql in statements}
+    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+        for round_number in range(runs + 1):
+            for sql in statements:
+                started = time.perf_counter()
+                cursor.execute(sql)
+                cursor.fetchall()  # the rows are part of the answer
+                if round_number > 0:  # round 0 warms the caches: not counted
+                    seconds[sql].append(time.perf_counter() - started)
+    return seconds
+
+
+def explain(settings: dict[str, str], sql: str) -> tuple[list[str], list[list[str]]]:
+    """The database's plan for `sql`: EXPLAIN's column names and rows, as text."""
+    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+        # The statement is one the app itself sent (recorded above), not text
+        # from outside; EXPLAIN cannot take it as a %s value.
+        cursor.execute("EXPLAIN " + sql)
+        rows = cursor.fetchall()
+        names = [column[0] for column in cursor.description]
+    return names, [["" if value is None else str(value) for value in r] for r in rows]
+
+
+def page_urls(page: int) -> tuple[str, str]:
+    """The OFFSET URL of a page and the keyset URL of the same 20 books."""
+    after_id = (page - 1) * PER_PAGE
+    return f"/books?page={page}", f"/books?after_id={after_id}"
+
+
+def rows_statement(statements: list[str]) -> str:
+    """The statement that reads the page's rows (not the COUNT(*) for `total`)."""
+    for sql in statements:
+        if "COUNT(" not in sql.upper():
+            return sql
+    raise BenchmarkUnavailable(f"the app sent no row query: {statements}")
+
+
+def count_statement(statements: list[str]) -> str:
+    """The COUNT(*) statement an OFFSET page sends for its `total`."""
+    for sql in statements:
+        if "COUNT(" in sql.upper():
+            return sql
+    raise BenchmarkUnavailable(f"the app sent no COUNT(*) for total: {statements}")
+
+
+@dataclass
+class Paging:
+    """What the pagination benchmark measured (seconds are medians)."""
+
+    pages: tuple[int, ...]
+    offset_sql: dict[int, str]  # page -> the row query of ?page=N
+    keyset_sql: dict[int, str]  # page -> the row query of ?after_id=M
+    count_sql: str  # the COUNT(*) that ?page=N also sends, for `total`
+    sql_seconds: dict[str, float]  # statement -> seconds
+    app_seconds: dict[str, float]  # URL -> seconds for the whole request
+    items: dict[str, int]  # URL -> how many books the answer held
+    plans: dict[str, tuple[list[str], list[list[str]]]]  # "offset"/"keyset" -> EXPLAIN
+
+    def offset(self, page: int) -> float:
+        """Seconds for the OFFSET row query of `page`."""
+        return self.sql_seconds[self.offset_sql[page]]
+
+    def keyset(self, page: int) -> float:
+        """Seconds for the keyset row query at the depth of `page`."""
+        return self.sql_seconds[self.keyset_sql[page]]
+
+
+def measure(
+    settings: dict[str, str],
+    pages: tuple[int, ...] = PAGES,
+    sql_runs: int = SQL_RUNS,
+    app_runs: int = APP_RUNS,
+) -> Paging:
+    """Ask the app for every page both ways, then time its SQL; books must exist."""
+    urls = [url for page in pages for url in page_urls(page)]
+    app = app_requests(settings, urls, app_runs)
+    offset_sql, keyset_sql = {}, {}
+    for page in pages:
+        offset_url, keyset_url = page_urls(page)
+        offset_sql[page] = rows_statement(app[offset_url]["statements"])
+        keyset_sql[page] = rows_statement(app[keyset_url]["statements"])
+    count_sql = count_statement(app[page_urls(pages[0])[0]]["statements"])
+    statements = [sql for page in pages for sql in (offset_sql[page], keyset_sql[page])]
+    statements.append(count_sql)
+    seconds = time_statements(settings, statements, sql_runs)
+    deepest = pages[-1]
+    return Paging(
+        pages=pages,
+        offset_sql=offset_sql,
+        keyset_sql=keyset_sql,
+        count_sql=count_sql,
+        sql_seconds={sql: median(values) for sql, values in seconds.items()},
+        app_seconds={url: median(found["seconds"]) for url, found in app.items()},
+        items={url: found["items"] for url, found in app.items()},
+        plans={
+            "offset": explain(settings, offset_sql[deepest]),
+            "keyset": explain(settings, keyset_sql[deepest]),
+        },
+    )
+
+
+# --------------------------------------------------------------------------
+# The section for the page
+# --------------------------------------------------------------------------
+
+
+def sql_table(paging: Paging) -> str:
+    """Row-query latency at each depth, both ways, with the ratios."""
+    first = paging.pages[0]
+    rows = []
+    for page in paging.pages:
+        offset, keyset = paging.offset(page), paging.keyset(page)
+        rows.append(
+            [
+                f"{page:,}",
+                f"{(page - 1) * PER_PAGE:,}",
+                milliseconds(offset),
+                times(offset / paging.offset(first)),
+                milliseconds(keyset),
+                times(keyset / paging.keyset(first)),
+                times(offset / keyset),
+            ]
+        )
+    return markdown_table(
+        [
+            "page",
+            "rows before it",
+            "OFFSET",
+            "OFFSET ÷ page 1",
+            "keyset",
+            "keyset ÷ page 1",
+            "OFFSET ÷ keyset",
+        ],
+        rows,
+        align="rrrrrrr",
+    )
+
+
+def app_table(paging: Paging) -> str:
+    """Whole requests through the app's test client, COUNT(*) and JSON included."""
+    rows = []
+    for page in paging.pages:
+        offset_url, keyset_url = page_urls(page)
+        offset, keyset = paging.app_seconds[offset_url], paging.app_seconds[keyset_url]
+        rows.append(
+            [
+                f"`{offset_url}`",
+                milliseconds(offset),
+                f"`{keyset_url}`",
+                milliseconds(keyset),
+                times(offset / keyset),
+            ]
+        )
+    return markdown_table(
+        ["OFFSET request", "time", "keyset request", "time", "OFFSET ÷ keyset"],
+        rows,
+        align="lrlrr",
+    )
+
+
+def plan_block(title: str, sql: str, plan: tuple[list[str], list[list[str]]]) -> str:
+    """A statement in a code block, and its EXPLAIN as a table."""
+    names, rows = plan
+    return f"{title}\n\n```sql\n{sql}\n```\n\n{markdown_table(names, rows)}"
+
+
+def describe(paging: Paging, books: int, generation: float, parts: dict) -> Section:
+    """Turn the measurements into the section of the page, with the two targets."""
+    first, deepest = paging.pages[0], paging.pages[-1]
+    keyset_ratio = paging.keyset(deepest) / paging.keyset(first)
+    offset_ratio = paging.offset(deepest) / paging.offset(first)
+    checks = [
+        Check(
+            f"keyset page {deepest:,} within {KEYSET_LIMIT}× of page {first}",
+            keyset_ratio <= KEYSET_LIMIT,
+            times(keyset_ratio),
+        ),
+        Check(
+            f"OFFSET page {deepest:,} at least {OFFSET_SLOWER}× slower than page "
+            f"{first}",
+            offset_ratio >= OFFSET_SLOWER,
+            times(offset_ratio),
+        ),
+    ]
+    count = paging.sql_seconds[paging.count_sql]
+    notes = [
+        f"{books:,} books generated in {generation:.1f} s with `INSERT ... SELECT` "
+        f"from a cross join of a 10-row digits table, {CHUNK:,} rows per statement.",
+        "The first table times the SQL that step 05's app sends for each URL, "
+        "recorded while its test client served that URL, run again directly on "
+        f"the database: the median of {SQL_RUNS} runs, the rows read in full. "
+        f"Whole requests: the median of {APP_RUNS}.",
+        f"An OFFSET page also runs `{paging.count_sql}` for `total` and "
+        f"`X-Total-Count`: {milliseconds(count)}, at every depth. It is left out "
+        "of the first table because it would hide the difference; the second "
+        "table includes it.",
+        "`EXPLAIN` says why: the OFFSET query walks the primary key from the start "
+        "(type `index`, rows = every row up to the end of the page), the keyset "
+        "query starts inside it (type `range`: its rows figure estimates all the "
+        "ids above M, but LIMIT stops the read after 21).",
+        "Through the app, every request also opens a new database connection "
+        "(MYSQL_POOL_SIZE=0, as in step 04); the `pool` benchmark shows what "
+        "that costs.",
+        f"The server gets {BUFFER_POOL_MB} MB of memory for table data "
+        "(innodb-buffer-pool-size), enough to hold every book, as a real server "
+        "would: the numbers then show the work each query does, not disk reads.",
+    ]
+    return Section(
+        name="pagination",
+        title=f"Pagination: OFFSET vs keyset on {books:,} books",
+        about=ABOUT,
+        tables=[
+            "Row queries (the SQL the app sends, timed on the database):\n\n"
+            + sql_table(paging),
+            "Whole requests through the app (Flask test client, no network; "
+            "OFFSET requests include the COUNT(*)):\n\n" + app_table(paging),
+            plan_block(
+                f"`EXPLAIN` of the OFFSET query at page {deepest:,}:",
+                paging.offset_sql[deepest],
+                paging.plans["offset"],
+            ),
+            plan_block(
+                "`EXPLAIN` of the keyset query at the same depth:",
+                paging.keyset_sql[deepest],
+                paging.plans["keyset"],
+            ),
+        ],
+        notes=notes,
+        checks=checks,
+        parts=parts,
+    )
+
+
+def run(books: int = BOOKS, pages: tuple[int, ...] = PAGES) -> Section:
+    """Start a throwaway server, generate the books, measure, stop the server."""
+    with database_with_books(books) as (settings, generation):
+        paging = measure(settings, pages)
+        parts = database_version(settings)
+    return describe(paging, books, generation, parts)
