@@ -889,6 +889,18 @@ def db_status(root: Path) -> int:
     return 0
 
 
+def running_server_settings(root: Path) -> dict[str, str] | None:
+    """The settings of the `lessons db` server, or None (saying how to start it)."""
+    server = ThrowawayServer.attach(db_dir(root))
+    if server is None:
+        print(
+            "The database server is not running; start it first: lessons db start",
+            file=sys.stderr,
+        )
+        return None
+    return server.settings
+
+
 def db_env(root: Path) -> int:
     """`lessons db env`: print `export MYSQL_...=...` lines for `eval`.
 
@@ -899,14 +911,9 @@ def db_env(root: Path) -> int:
     if settings is not None:
         say_configured(root, settings, "started")
     else:
-        server = ThrowawayServer.attach(db_dir(root))
-        if server is None:
-            print(
-                "The database server is not running; start it first: lessons db start",
-                file=sys.stderr,
-            )
+        settings = running_server_settings(root)
+        if settings is None:
             return 1
-        settings = server.settings
     for name in SETTING_NAMES:
         print(f"export {name}={shlex.quote(settings[name])}")
     return 0
@@ -914,16 +921,9 @@ def db_env(root: Path) -> int:
 
 def db_shell(root: Path) -> int:
     """`lessons db shell`: open the mariadb (or mysql) client on the database."""
-    settings = settings_from_environment(root)
+    settings = settings_from_environment(root) or running_server_settings(root)
     if settings is None:
-        server = ThrowawayServer.attach(db_dir(root))
-        if server is None:
-            print(
-                "The database server is not running; start it first: lessons db start",
-                file=sys.stderr,
-            )
-            return 1
-        settings = server.settings
+        return 1
     search_path = os.pathsep.join([os.environ.get("PATH", ""), *system.EXTRA_FOLDERS])
     client = shutil.which("mariadb", path=search_path) or shutil.which(
         "mysql", path=search_path

@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -90,3 +91,24 @@ def running(
         stop(process)
         if process.stdout:
             process.stdout.close()
+
+
+def run_python(
+    program: str, cwd: str | os.PathLike, env: dict[str, str], *args: str
+) -> str:
+    """Run `python -c program` in a fresh process in `cwd`; return what it printed.
+
+    `python -c` puts `cwd` first on sys.path, so `import app` finds that folder's
+    app.py, as `flask run` does. A failure raises RuntimeError with its stderr.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", program, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"python in {cwd} failed:\n{result.stderr.strip()}")
+    return result.stdout

@@ -18,6 +18,16 @@ from pathlib import Path
 from lessons import system
 from lessons.processes import free_port, stop, wait_for_port
 
+# deploy/README.md's command, run from the step folder.
+GUNICORN_COMMAND = [
+    sys.executable,
+    "-m",
+    "gunicorn",
+    "--config",
+    "deploy/gunicorn.conf.py",
+    "deploy.wsgi:app",
+]
+
 
 @dataclass
 class Chain:
@@ -92,16 +102,8 @@ def production_chain(
         "GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}",
         "GUNICORN_WORKERS": str(workers),
     }
-    gunicorn_command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        "deploy/gunicorn.conf.py",
-        "deploy.wsgi:app",
-    ]
     gunicorn = start(
-        gunicorn_command, folder / "gunicorn.log", cwd=step_path, env=environment
+        GUNICORN_COMMAND, folder / "gunicorn.log", cwd=step_path, env=environment
     )
     nginx_command = [nginx, "-p", str(folder), "-c", str(config), "-e", "stderr"]
     nginx_process = None

@@ -20,6 +20,7 @@ from lessons.bench.common import (
     milliseconds,
     times,
 )
+from lessons.processes import run_python
 from lessons.pycache_timing import clean_environment
 from lessons.steps import Step, all_steps
 
@@ -64,19 +65,12 @@ def time_boot(step: Step) -> Boot:
     """Import (and build) a step's app once, in a fresh process in its folder."""
     # clean_environment(): no PYTHONDONTWRITEBYTECODE, so the bytecode cache is
     # used as on a learner's machine (the `pycache` benchmark measures that).
-    result = subprocess.run(
-        [sys.executable, "-c", BOOT_PROGRAM],
-        cwd=step.path,
-        env=clean_environment(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BenchmarkUnavailable(
-            f"importing step {step.number}'s app failed:\n{result.stderr.strip()}"
-        )
-    import_seconds, create_seconds = result.stdout.split()
+    try:
+        output = run_python(BOOT_PROGRAM, step.path, clean_environment())
+    except RuntimeError as error:
+        message = f"importing step {step.number}'s app failed: {error}"
+        raise BenchmarkUnavailable(message) from None
+    import_seconds, create_seconds = output.split()
     if create_seconds == "-":
         return Boot(float(import_seconds), None)
     return Boot(float(import_seconds), float(create_seconds))

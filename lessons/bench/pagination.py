@@ -13,8 +13,6 @@ shows what a client waits for too, COUNT(*) included.
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from lessons.bench.common import (
     milliseconds,
     times,
 )
+from lessons.processes import run_python
 
 BOOKS = 1_000_000
 PAGES = (1, 100, 1000, 10000)
@@ -106,19 +105,14 @@ def app_requests(settings: dict[str, str], urls: list[str], runs: int) -> dict:
             "from lessons.bench.pagination import record_app_requests\n"
             "record_app_requests(sys.argv[1:-2], int(sys.argv[-2]), sys.argv[-1])\n"
         )
-        result = subprocess.run(
-            [sys.executable, "-c", program, *urls, str(runs), str(output)],
-            cwd=STEP_FOLDER,
-            # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
-            env={**os.environ, **settings, "MYSQL_POOL_SIZE": "0"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise BenchmarkUnavailable(
-                f"step 05's app could not serve the pages:\n{result.stderr.strip()}"
-            )
+        # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
+        environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
+        arguments = [*urls, str(runs), str(output)]
+        try:
+            run_python(program, STEP_FOLDER, environment, *arguments)
+        except RuntimeError as error:
+            message = f"step 05's app could not serve the pages: {error}"
+            raise BenchmarkUnavailable(message) from None
         return json.loads(output.read_text(encoding="utf-8"))
 
 

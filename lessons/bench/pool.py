@@ -9,7 +9,6 @@ server's `Connections` counter shows how many connections each one really opened
 
 import contextlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from lessons.bench.common import (
 )
 from lessons.bench.load import LoadResult, find_wrk, load, python_load, wrk_version
 from lessons.processes import free_port
+from lessons.production import GUNICORN_COMMAND
 
 BOOKS = 1000
 PATH = "/books/500"
@@ -55,18 +55,6 @@ def connections_opened(settings: dict[str, str]) -> int:
     with mysql.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
         return int(cursor.fetchone()[1])
-
-
-def gunicorn_command() -> list[str]:
-    """Step 05's production command (deploy/gunicorn.conf.py, deploy.wsgi:app)."""
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--config",
-        "deploy/gunicorn.conf.py",
-        "deploy.wsgi:app",
-    ]
 
 
 def environment(settings: dict[str, str], port: int, pool_size: int) -> dict:
@@ -117,7 +105,7 @@ def measure(
             env = environment(settings, port, pool_sizes[label])
             log_file = Path(folder) / f"gunicorn-{pool_sizes[label]}.log"
             servers.enter_context(
-                serving(gunicorn_command(), port, STEP_FOLDER, log_file, env)
+                serving(GUNICORN_COMMAND, port, STEP_FOLDER, log_file, env)
             )
         for port in ports.values():  # first requests: workers import, pools fill
             python_load(port, PATH, concurrency=WORKERS * 2, total_requests=40)
