@@ -15,6 +15,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP_VERSION := 26.3
 STEP ?=
+# mkdocs-material prints a notice about MkDocs 2.0 on every build; we pin
+# mkdocs < 2, so the notice is not for us.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help install run test docs docs-build lint format clean lock
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from lessons import doctor, mysql, runner, suite
-from lessons.diff import diff_steps
+from lessons.diff import diff_steps, write_docs_diffs
 from lessons.steps import ROOT, UnknownStep, all_steps, find_step
 
 DOCS_ADDRESS = "127.0.0.1:8000"
@@ -58,7 +58,13 @@ def command_test(arguments: argparse.Namespace) -> int:
 
 
 def command_diff(arguments: argparse.Namespace) -> int:
-    """Print what changed from one step to another."""
+    """Print what changed from one step to another (or --write the docs' diffs)."""
+    if arguments.write:
+        for path in write_docs_diffs(all_steps(), ROOT / "docs" / "diffs"):
+            print(f"wrote {path.relative_to(ROOT)}")
+        return 0
+    if not (arguments.old and arguments.new):
+        raise UnknownStep("name two steps, e.g. lessons diff 03 04")
     old, new = find_step(arguments.old), find_step(arguments.new)
     sys.stdout.write(diff_steps(old.path, new.path))
     return 0
@@ -127,8 +133,13 @@ def build_parser() -> Parser:
     test.set_defaults(run=command_test)
 
     diff = commands.add_parser("diff", help="what changed between two steps")
-    diff.add_argument("old")
-    diff.add_argument("new")
+    diff.add_argument("old", nargs="?")
+    diff.add_argument("new", nargs="?")
+    diff.add_argument(
+        "--write",
+        action="store_true",
+        help="update docs/diffs/NN.diff for every step (the docs show them)",
+    )
     diff.set_defaults(run=command_diff)
 
     db = commands.add_parser("db", help="the throwaway database server")

@@ -6,6 +6,7 @@ out: they are not part of any lesson.
 """
 
 import difflib
+import itertools
 from pathlib import Path
 
 # Names that never belong in a lesson's diff.
@@ -67,3 +68,18 @@ def diff_steps(old: Path, new: Path) -> str:
             # A last line without a newline would glue itself to the next header.
             chunks.append(line if line.endswith("\n") else line + "\n")
     return "".join(chunks)
+
+
+def write_docs_diffs(steps: list, folder: Path) -> list[Path]:
+    """Write docs/diffs/NN.diff for each step against the one before it.
+
+    The docs site shows these files on each step's page; the docs tests check
+    that they are current, so run `lessons diff --write` after changing a step.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for old, new in itertools.pairwise(steps):  # (01, 02), (02, 03), ...
+        path = folder / f"{new.number}.diff"
+        path.write_text(diff_steps(old.path, new.path), encoding="utf-8")
+        written.append(path)
+    return written
