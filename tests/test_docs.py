@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from lessons import pycache_timing
+from lessons.browser import dump_dom
 from lessons.diff import diff_steps
 from lessons.processes import free_port, running
 from lessons.pytest_plugin import require_part
@@ -277,25 +278,7 @@ def served_site(site):
 def rendered_text(url: str, profile: Path) -> str:
     """The text of the page after headless Chromium has loaded and run it."""
     chromium = require_part("chromium")
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        url,
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return visible_text(result.stdout)
+    return visible_text(dump_dom(chromium, url, profile))
 
 
 @pytest.mark.browser

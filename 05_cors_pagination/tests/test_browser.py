@@ -5,7 +5,6 @@ allows, or from one it does not, and writes what fetch() could do into the DOM,
 which Chromium prints with --dump-dom.
 """
 
-import subprocess
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from lessons.browser import dump_dom
 from lessons.pytest_plugin import require_part
 
 # The page: a GET that reads the items and X-Total-Count, then a JSON PUT, which
@@ -99,34 +99,13 @@ def api_for(database):
         server.server_close()
 
 
-def open_in_chromium(chromium: str, url: str, profile) -> str:
-    """Load `url` in headless Chromium and return the DOM after scripts ran."""
-    command = [
-        chromium,
-        "--headless",
-        "--no-sandbox",  # we may run as root in CI, where the sandbox refuses
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",  # no calls home on a closed network
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        url,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
 def run_page(chromium, page_server, api_url, book_id, tmp_path) -> str:
     """Write the page for this API, open it, and return what it wrote."""
     server, folder = page_server
     page = PAGE.replace("API_URL", api_url).replace("BOOK_ID", str(book_id))
     (folder / "page.html").write_text(page)
     url = f"http://127.0.0.1:{server.server_port}/page.html"
-    return open_in_chromium(chromium, url, tmp_path / "profile")
+    return dump_dom(chromium, url, tmp_path / "profile")
 
 
 def test_a_page_from_an_allowed_origin_reads_and_writes(

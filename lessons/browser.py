@@ -1,0 +1,37 @@
+"""Headless Chromium for the tests: load a page, let its scripts run, read the DOM.
+
+The flags are the ones that work on a closed network and as root (in CI):
+no sandbox, no GPU, no first-run screens, and none of Chromium's own calls home.
+"""
+
+import subprocess
+from pathlib import Path
+
+
+def dump_dom(chromium: str, url: str, profile: Path, budget_ms: int = 5000) -> str:
+    """Load `url` and return the DOM once its scripts have had `budget_ms` to run.
+
+    `profile` must be an empty folder: a fresh browser profile for this page.
+    --virtual-time-budget lets the page's timers and fetches run to completion
+    before --dump-dom prints the document.
+    """
+    command = [
+        chromium,
+        "--headless",
+        "--no-sandbox",  # Chromium's sandbox refuses to start as root (CI)
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",  # no calls home on a closed network
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--virtual-time-budget={budget_ms}",
+        "--dump-dom",
+        url,
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"chromium failed on {url}:\n{result.stderr[-2000:]}")
+    return result.stdout
