@@ -31,7 +31,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 		echo "Python 3.11 or newer is needed; '$(PYTHON)' is older."; \
 		echo "Install a newer Python, then run: make $(MAKECMDGOALS) PYTHON=python3.12"; \
 		exit 1; }
-	@test -x $(BIN)/python || { echo "Creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@test -x $(BIN)/pip || { \
+		echo "Creating $(VENV)"; rm -rf $(VENV); \
+		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+			echo "'$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt install python3-venv"; \
+			exit 1; }; }
 	@echo "Installing the locked packages into $(VENV) (requirements.lock)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
 	@$(BIN)/pip install --quiet -r requirements.lock

@@ -125,6 +125,10 @@ def parse_request_line(line: str) -> tuple[str, str, str, str]:
         # The absolute form (for proxies): servers must accept it too (§3.2.2).
         parts = urllib.parse.urlsplit(target)
         return method, parts.path or "/", parts.query, version
+    if target == "*" and method == "OPTIONS":
+        # The asterisk form, "OPTIONS * HTTP/1.1": a question about the server
+        # itself, not a resource (§3.2.4). PATH_INFO is then empty.
+        return method, "", "", version
     if not target.startswith("/"):
         raise HTTPError("400 Bad Request", "the request target must start with /")
     path, _, query = target.partition("?")
@@ -311,8 +315,9 @@ class Response:
         if not self.headers_sent:
             if self.status is None:
                 raise AssertionError("the application never called start_response()")
+            head = self.response_head(body_finished=True)  # may refuse bad headers
             self.headers_sent = True
-            self.connection.send(self.response_head(body_finished=True))
+            self.connection.send(head)
         if self.sends_body and self.chunked:
             self.connection.send(b"0\r\n\r\n")
         short = (self.content_length or 0) > self.bytes_sent
@@ -477,6 +482,10 @@ class Connection:
                 raise HTTPError("501 Not Implemented", f"transfer coding {coding!r}")
             if len(codings) != 1:
                 raise HTTPError("400 Bad Request", "chunked twice")
+            if request.version == "HTTP/1.0":
+                # HTTP/1.0 has no Transfer-Encoding, so the framing can't be
+                # trusted: read this body, answer, then close (RFC 9112 §6.1).
+                response.keep_alive = False
             if expects_continue:
                 send_continue()
             # Decoded up front, into memory (capped): the application then sees an
@@ -726,13 +735,24 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def idle_seconds(text: str) -> float:
+    """argparse type for --timeout: seconds a client may stay silent, above 0."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return seconds
+
+
 def main(argv=None) -> int:
     """The command line: load the app, listen, serve until Ctrl-C."""
     parser = argparse.ArgumentParser(description="Serve a WSGI application.")
     parser.add_argument("app", nargs="?", default="app:application")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=port_number, default=8080)  # 0: any free port
-    parser.add_argument("--timeout", type=float, default=IDLE_TIMEOUT)  # idle seconds
+    parser.add_argument("--timeout", type=idle_seconds, default=IDLE_TIMEOUT)
     args = parser.parse_args(argv)
     spec = args.app if ":" in args.app else args.app + ":application"
     try:

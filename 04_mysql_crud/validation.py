@@ -47,11 +47,16 @@ def read_json_object() -> dict:
         raise UnsupportedMediaType(
             "Send the book as JSON, with the header Content-Type: application/json."
         )
+    limit = request.max_content_length  # MAX_CONTENT_LENGTH, set in app.py
+    too_large = RequestEntityTooLarge(f"The body is over {limit // 1024} KiB.")
     try:
         body = request.get_data()
-    except RequestEntityTooLarge:  # more than MAX_CONTENT_LENGTH bytes (app.py)
-        limit = request.max_content_length // 1024
-        raise RequestEntityTooLarge(f"The body is over {limit} KiB.") from None
+    except RequestEntityTooLarge:  # Content-Length said more than the limit
+        raise too_large from None
+    # A chunked body has no Content-Length: Werkzeug then stops reading at the
+    # limit without an error, so a body that reached the limit was cut short.
+    if request.content_length is None and len(body) >= limit:
+        raise too_large
     try:
         data = json.loads(body, parse_constant=reject_constant)
     except (ValueError, RecursionError):

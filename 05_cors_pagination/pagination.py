@@ -45,11 +45,16 @@ def whole_number(args: MultiDict, name: str, smallest: int) -> int | None:
         return None
     # isdigit() accepts only 0-9 (isdecimal() would take other scripts' digits
     # too), so "1.5", "-2", " 3" and "1e3" are all refused, as the contract says.
-    if not (text.isascii() and text.isdigit()) or not smallest <= int(text):
+    if not (text.isascii() and text.isdigit()):
         raise BadRequest(f"{name} must be a whole number of {smallest} or more")
-    if int(text) > LARGEST_ID:
+    # Check the length before int(): Python refuses to convert more than 4300
+    # digits (a ValueError), and no page or id needs more than 19.
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(LARGEST_ID)) or int(digits) > LARGEST_ID:
         raise BadRequest(f"{name} must be at most {LARGEST_ID}")
-    return int(text)
+    if int(digits) < smallest:
+        raise BadRequest(f"{name} must be a whole number of {smallest} or more")
+    return int(digits)
 
 
 # --8<-- [start:read_page_request]

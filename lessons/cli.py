@@ -8,8 +8,9 @@ import argparse
 import subprocess
 import sys
 
-from lessons import doctor, mysql, runner, suite
+from lessons import doctor, suite
 from lessons.diff import diff_steps, write_docs_diffs
+from lessons.errors import LessonsError
 from lessons.steps import ROOT, UnknownStep, all_steps, find_step
 
 DOCS_ADDRESS = "127.0.0.1:8000"
@@ -43,6 +44,10 @@ def command_list(arguments: argparse.Namespace) -> int:
 
 def command_run(arguments: argparse.Namespace) -> int:
     """Serve one step (the newest by default) until Ctrl-C."""
+    # Imported here, as in the other commands that need the database driver:
+    # `lessons doctor` must work even before the packages are installed.
+    from lessons import runner
+
     step = find_step(arguments.step) if arguments.step else all_steps()[-1]
     # Step 01's README uses port 8080 (its server's default); Flask's is 5000.
     default_port = 8080 if (step.path / "server.py").exists() else 5000
@@ -72,6 +77,8 @@ def command_diff(arguments: argparse.Namespace) -> int:
 
 def command_db(arguments: argparse.Namespace) -> int:
     """Start, stop or inspect the throwaway database server."""
+    from lessons import mysql
+
     actions = {
         "start": mysql.db_start,
         "stop": mysql.db_stop,
@@ -165,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
         return arguments.run(arguments)
-    except (UnknownStep, runner.RunError, mysql.DatabaseUnavailable) as problem:
+    except LessonsError as problem:
         print(f"lessons: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

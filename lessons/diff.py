@@ -2,7 +2,9 @@
 
 Each step folder starts as a copy of the one before, so a unified diff of two step
 folders shows exactly what a lesson changed. Caches and generated files are left
-out: they are not part of any lesson.
+out: they are not part of any lesson. A file the new step no longer has is
+named in one line, `Only in 01_raw_wsgi: server.py`, as `diff -r` does, rather
+than printed line by line: what a step removes is not what it teaches.
 """
 
 import difflib
@@ -55,10 +57,13 @@ def diff_steps(old: Path, new: Path) -> str:
     old_files, new_files = lesson_files(old), lesson_files(new)
     chunks = []
     for name in sorted(old_files.keys() | new_files.keys()):
+        if name not in new_files:
+            chunks.append(f"Only in {old.name}: {name}\n")
+            continue
         before = read_lines(old_files.get(name))
         after = read_lines(new_files.get(name))
         old_label = f"{old.name}/{name}" if name in old_files else "/dev/null"
-        new_label = f"{new.name}/{name}" if name in new_files else "/dev/null"
+        new_label = f"{new.name}/{name}"
         if before is None or after is None:
             if read_bytes(old_files.get(name)) != read_bytes(new_files.get(name)):
                 chunks.append(f"Binary files {old_label} and {new_label} differ\n")

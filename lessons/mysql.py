@@ -37,6 +37,7 @@ import mysql.connector
 from dotenv import dotenv_values
 
 from lessons import processes, system
+from lessons.errors import LessonsError
 
 # The settings a step reads to find its database (see DESIGN.md, "Database").
 SETTING_NAMES = (
@@ -89,7 +90,7 @@ SERVER_OPTIONS = (
 )
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(LessonsError):
     """No database server can be used; the message says why and what to do."""
 
 
@@ -573,6 +574,7 @@ class ThrowawayServer:
                 f"{self.data_dir}; stop it first, e.g. with: kill {other.pid}"
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # the data, the password and the socket: ours only
         self.initialise(programs)
         if self.port is None:
             # Reuse the port of the last start when it is free, so settings that
@@ -585,6 +587,8 @@ class ThrowawayServer:
         self.launch(self.server_command(programs))
         try:
             self.wait_until_ready()
+            # The socket may live in /tmp (see socket_path): only we may use it.
+            self.socket_path.chmod(0o600)
             self.create_user_and_database()
         except BaseException:
             self.stop()  # never leave a half-started server behind
@@ -646,6 +650,16 @@ class ThrowawayServer:
     def create_user_and_database(self) -> None:
         """Create the application user and the database (both kept across restarts)."""
         with self.admin_connection() as connection, connection.cursor() as cursor:
+            # mariadb-install-db also makes root accounts for 127.0.0.1, ::1 and
+            # the host name, with no password: anyone on this machine could log
+            # in over TCP. Root keeps only root@localhost, reached through the
+            # socket in our private folder.
+            cursor.execute(
+                "SELECT User, Host FROM mysql.user"
+                " WHERE User = 'root' AND Host <> 'localhost'"
+            )
+            for account in cursor.fetchall():
+                cursor.execute("DROP USER %s@%s", account)
             # 127.0.0.1 is how the steps connect (TCP); localhost is what the
             # mariadb client calls a local connection.
             for host in ("127.0.0.1", "localhost"):
@@ -803,6 +817,22 @@ def print_settings(settings: dict[str, str]) -> None:
         print(f"  {name}={settings[name]}")
 
 
+def configured_elsewhere(root: Path) -> dict[str, str] | None:
+    """The MYSQL_* settings of a server that is not our `lessons db` one, or None.
+
+    After `eval "$(lessons db env)"` the environment points at our own server,
+    and `lessons db stop` (status, env, shell) must still manage it then.
+    """
+    configured = settings_from_environment(root)
+    if configured is None:
+        return None
+    ours = ThrowawayServer(db_dir(root)).read_state().get("port")
+    on_loopback = configured["MYSQL_HOST"] in ("127.0.0.1", "localhost")
+    if on_loopback and str(ours) == configured["MYSQL_PORT"]:
+        return None
+    return configured
+
+
 def say_configured(root: Path, settings: dict[str, str], action: str) -> None:
     """Explain that MYSQL_HOST names the server, so `lessons db` leaves it alone."""
     print(
@@ -814,7 +844,7 @@ def say_configured(root: Path, settings: dict[str, str], action: str) -> None:
 
 def db_start(root: Path) -> int:
     """`lessons db start`: start the server in the background (or say it runs)."""
-    configured = settings_from_environment(root)
+    configured = configured_elsewhere(root)
     if configured is not None:
         say_configured(root, configured, "started")
         return 0
@@ -844,7 +874,7 @@ def db_start(root: Path) -> int:
 
 def db_stop(root: Path) -> int:
     """`lessons db stop`: shut the background server down (its data stays)."""
-    configured = settings_from_environment(root)
+    configured = configured_elsewhere(root)
     if configured is not None:
         say_configured(root, configured, "stopped")
         return 0
@@ -862,7 +892,7 @@ def db_stop(root: Path) -> int:
 
 def db_status(root: Path) -> int:
     """`lessons db status`: is there a server, where, and does it answer? 0 = yes."""
-    configured = settings_from_environment(root)
+    configured = configured_elsewhere(root)
     if configured is not None:
         print(
             f"MYSQL_HOST is set in {configured_in(root)}: using {describe(configured)}"
@@ -907,7 +937,7 @@ def db_env(root: Path) -> int:
     Only the export lines go to standard output, so `eval "$(lessons db env)"`
     runs nothing else; every remark goes to standard error.
     """
-    settings = settings_from_environment(root)
+    settings = configured_elsewhere(root)
     if settings is not None:
         say_configured(root, settings, "started")
     else:
@@ -921,7 +951,7 @@ def db_env(root: Path) -> int:
 
 def db_shell(root: Path) -> int:
     """`lessons db shell`: open the mariadb (or mysql) client on the database."""
-    settings = settings_from_environment(root) or running_server_settings(root)
+    settings = configured_elsewhere(root) or running_server_settings(root)
     if settings is None:
         return 1
     search_path = os.pathsep.join([os.environ.get("PATH", ""), *system.EXTRA_FOLDERS])

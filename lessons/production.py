@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lessons import system
+from lessons.errors import LessonsError
 from lessons.processes import free_port, stop, wait_for_port
 
 # deploy/README.md's command, run from the step folder.
@@ -27,6 +28,10 @@ GUNICORN_COMMAND = [
     "deploy/gunicorn.conf.py",
     "deploy.wsgi:app",
 ]
+
+
+class ChainError(LessonsError):
+    """nginx or gunicorn is missing or did not start; the message says why."""
 
 
 @dataclass
@@ -49,10 +54,33 @@ class Chain:
         }
 
 
-def nginx_config(template: Path, folder: Path, port: int, gunicorn_port: int) -> str:
+# The docs site's origins (`make docs`): the step's own default for CORS_ORIGINS.
+DOCS_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
+
+
+def cors_origin_lines(origins: str) -> str:
+    """The lines of nginx's `map $http_origin $cors_origin` for CORS_ORIGINS."""
+    lines = []
+    for origin in (part.strip() for part in origins.split(",")):
+        if origin == "*":
+            lines.append('default "*";')  # anyone (the app refuses "null")
+        elif origin and origin != "null":
+            lines.append(f'"{origin}" $http_origin;')
+    # The placeholder is indented in the template; so is every further line.
+    return "\n        ".join(lines) or "# no origins allowed"
+
+
+def nginx_config(
+    template: Path, folder: Path, port: int, gunicorn_port: int, origins: str
+) -> str:
     """Fill the {{...}} placeholders of deploy/nginx.conf.template."""
     text = template.read_text(encoding="utf-8")
-    values = {"PREFIX": str(folder), "PORT": port, "GUNICORN_PORT": gunicorn_port}
+    values = {
+        "PREFIX": str(folder),
+        "PORT": port,
+        "GUNICORN_PORT": gunicorn_port,
+        "CORS_ORIGIN_LINES": cors_origin_lines(origins),
+    }
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", str(value))
     return text
@@ -73,19 +101,21 @@ def start(command: list[str], log: Path, **options) -> subprocess.Popen:
 @contextlib.contextmanager
 def production_chain(
     step_path: Path,
-    database: dict[str, str],
+    settings: dict[str, str],
     port: int | None = None,
     workers: int = 2,
     keep_logs: bool = True,
 ) -> Iterator[Chain]:
     """Run gunicorn and nginx for the `with` block; stop both afterwards.
 
+    `settings` are the app's: the MYSQL_* values, and CORS_ORIGINS if set.
+
     The logs stay in the chain's folder for you to read, unless `keep_logs` is
     False (the tests), when the whole folder is removed at the end.
     """
     nginx = system.find("nginx")
     if nginx is None:
-        raise RuntimeError(system.missing_message("nginx"))
+        raise ChainError(system.missing_message("nginx"))
     port = port or free_port()
     gunicorn_port = free_port()
     # In /tmp, readable by all: when root starts nginx, its workers run as
@@ -94,11 +124,16 @@ def production_chain(
     folder.chmod(0o755)
     config = folder / "nginx.conf"
     template = step_path / "deploy" / "nginx.conf.template"
-    config.write_text(nginx_config(template, folder, port, gunicorn_port))
+    # nginx and the app must allow the same origins: one list for both.
+    origins = settings.get("CORS_ORIGINS") or os.environ.get(
+        "CORS_ORIGINS", DOCS_ORIGINS
+    )
+    config.write_text(nginx_config(template, folder, port, gunicorn_port, origins))
 
     environment = {
         **os.environ,
-        **database,
+        **settings,
+        "CORS_ORIGINS": origins,
         "GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}",
         "GUNICORN_WORKERS": str(workers),
     }
@@ -114,7 +149,7 @@ def production_chain(
             wait_for_port(port, process=nginx_process, timeout=15)
         except (RuntimeError, TimeoutError) as error:
             message = f"the production chain did not start: {error}"
-            raise RuntimeError(message + log_tails(folder)) from None
+            raise ChainError(message + log_tails(folder)) from None
         yield Chain(
             url=f"http://127.0.0.1:{port}",
             app_url=f"http://127.0.0.1:{gunicorn_port}",

@@ -9,18 +9,20 @@ server (or yours, when MYSQL_HOST is set) with the schema and sample data loaded
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
 from lessons import mysql, production
+from lessons.errors import LessonsError
 from lessons.processes import port_in_use
 from lessons.steps import ROOT, Step
 
 
-class RunError(Exception):
-    """A problem the learner can fix; its message says how."""
+class RunError(LessonsError):
+    """A problem with running a step; its message says how to fix it."""
 
 
 def server_command(step: Step, host: str, port: int) -> list[str]:
@@ -44,12 +46,22 @@ def database_environment(step: Step) -> Iterator[dict[str, str]]:
         for command in ("init-db", "seed-db"):
             print(f"$ flask --app app {command}", flush=True)
             cli = [*flask, command]
-            subprocess.run(cli, cwd=step.path, env=environment, check=True)
+            done = subprocess.run(cli, cwd=step.path, env=environment, check=False)
+            if done.returncode != 0:
+                message = f"flask --app app {command} failed; see its message above"
+                raise RunError(message)
         yield environment
 
 
 def check_port_free(step: Step, host: str, port: int) -> None:
-    """Stop with a helpful line when something already listens on the port."""
+    """Stop with a helpful line when the host is wrong or the port is taken."""
+    try:
+        socket.getaddrinfo(host, port, socket.AF_INET)
+    except socket.gaierror:
+        raise RunError(
+            f"--host {host} is not an IPv4 address or name of this machine; "
+            "try --host 127.0.0.1"
+        ) from None
     if port_in_use(port, host):
         raise RunError(
             f"port {port} is already in use on {host}; "

@@ -10,11 +10,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lessons.errors import LessonsError
+
 ROOT = Path(__file__).resolve().parent.parent
 STEP_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")
 
 
-class UnknownStep(ValueError):
+class UnknownStep(LessonsError, ValueError):
     """Raised when a step number or name matches no step folder."""
 
 

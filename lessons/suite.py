@@ -49,20 +49,22 @@ def closing_counts(output: str) -> dict[str, int]:
 
 def run_pytest(folder: Path, extra_args: list[str]) -> Result:
     """Run pytest on one folder, showing its output as it goes."""
-    command = [sys.executable, "-m", "pytest", str(folder.relative_to(ROOT))]
+    # Relative paths read better in the output; a folder elsewhere stays whole.
+    target = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
+    command = [sys.executable, "-m", "pytest", str(target)]
     started = time.monotonic()
-    process = subprocess.Popen(
+    lines = []
+    with subprocess.Popen(
         [*command, *extra_args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    lines = []
-    for line in process.stdout:
-        print(line, end="", flush=True)
-        lines.append(line)
-    exit_code = process.wait()
+    ) as process:
+        for line in process.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+    exit_code = process.returncode
     seconds = time.monotonic() - started
     return Result(folder.name, exit_code, seconds, closing_counts("".join(lines)))
 

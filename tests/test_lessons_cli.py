@@ -1,6 +1,7 @@
 """The `lessons` command, run the way a learner runs it: as a program."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -12,8 +13,8 @@ import pytest
 
 from lessons.diff import diff_steps
 from lessons.processes import free_port, wait_for_port
-from lessons.steps import ROOT, UnknownStep, all_steps, find_step
-from lessons.suite import closing_counts
+from lessons.steps import ROOT, Step, UnknownStep, all_steps, find_step
+from lessons.suite import closing_counts, run_suite
 
 
 def lessons(*arguments: str) -> subprocess.CompletedProcess:
@@ -69,17 +70,25 @@ def test_run_refuses_a_port_that_is_in_use():
     assert "--port" in result.stderr  # and says how to pick another
 
 
-def test_run_serves_step_01_and_stops_on_ctrl_c():
+@pytest.mark.parametrize(
+    ("step", "path", "expected"),
+    [
+        ("01", "/hello?name=Ada", b"Ada"),  # its own server
+        ("02", "/api/status", b"02_flask_minimal"),  # flask run
+        ("03", "/health", b'"status":"ok"'),  # flask run, finding create_app()
+    ],
+)
+def test_run_serves_a_step_and_stops_on_ctrl_c(step, path, expected):
     port = free_port()
-    command = [sys.executable, "-m", "lessons", "run", "01", "--port", str(port)]
+    command = [sys.executable, "-m", "lessons", "run", step, "--port", str(port)]
     process = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
         wait_for_port(port, process=process)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/hello?name=Ada") as reply:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as reply:
             assert reply.status == 200
-            assert b"Ada" in reply.read()
+            assert expected in reply.read()
     finally:
         # Ctrl-C in a terminal reaches both lessons and the server it started.
         os.kill(process.pid, signal.SIGINT)
@@ -95,6 +104,15 @@ def make_step(folder: Path, files: dict[str, str]) -> Path:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
     return folder
+
+
+def test_diff_names_a_removed_file_in_one_line(tmp_path):
+    old = make_step(tmp_path / "01_old", {"server.py": "a\nb\nc\n", "app.py": "x\n"})
+    new = make_step(tmp_path / "02_new", {"app.py": "y\n"})
+    diff = diff_steps(old, new)
+    assert "Only in 01_old: server.py\n" in diff
+    assert "-a\n" not in diff  # not printed line by line
+    assert "-x\n+y\n" in diff
 
 
 def test_diff_shows_the_lesson_and_leaves_caches_out(tmp_path):
@@ -134,6 +152,33 @@ def test_doctor_reports_python_packages_and_system_parts():
     assert "every package in requirements.lock" in result.stdout
     for title in ("MariaDB/MySQL server", "nginx", "Chromium"):
         assert title in result.stdout
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "::1", "no-such-host.invalid"])
+def test_run_refuses_a_host_it_cannot_listen_on_in_one_line(host):
+    result = lessons("run", "01", "--host", host, "--port", str(free_port()))
+    assert result.returncode == 2
+    assert f"--host {host} is not" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_lessons_test_prints_a_line_per_step_and_a_total():
+    result = lessons("test", "02")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert re.search(r"^02_flask_minimal\s+ok\s+\d+ passed", result.stdout, re.M)
+    assert re.search(r"^total: \d+ passed, 0 failed, 0 skipped$", result.stdout, re.M)
+
+
+def test_a_failing_step_fails_the_whole_run(tmp_path, capsys):
+    folder = tmp_path / "09_broken"
+    (folder / "tests").mkdir(parents=True)
+    (folder / "tests" / "test_claim.py").write_text(
+        "def test_arithmetic():\n    assert 1 + 1 == 3\n"
+    )
+    assert run_suite([Step("09", folder)], False, []) == 1
+    output = capsys.readouterr().out
+    assert re.search(r"^09_broken\s+FAILED \(pytest exit 1\)\s+1 failed", output, re.M)
+    assert "total: 0 passed, 1 failed, 0 skipped" in output
 
 
 def test_closing_counts_read_pytest_s_last_line():

@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -78,6 +79,17 @@ def test_the_throwaway_server_answers_on_loopback_as_the_app_user(server):
     [(user, database)] = query(settings, "SELECT CURRENT_USER(), DATABASE()")
     assert user == f"{throwaway.APP_USER}@127.0.0.1"
     assert database == "bookshop"
+
+
+def test_root_cannot_log_in_over_tcp_without_a_password(server):
+    root = {**server.settings, "MYSQL_USER": "root", "MYSQL_PASSWORD": ""}
+    with pytest.raises(mysql.connector.Error, match=r"Access denied|not allowed"):
+        query(root, "SELECT 1")
+
+
+def test_the_server_folder_and_socket_are_private(server):
+    assert stat.S_IMODE(server.data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE(server.socket_path.stat().st_mode) == 0o600
 
 
 def test_the_database_is_created_in_utf8mb4(server):
@@ -222,11 +234,12 @@ def test_db_start_without_the_programs_says_one_line_and_fails(
     assert system.install_hint("mariadb") in errors[0]
 
 
-def lessons_db(action, root):
+def lessons_db(action, root, exported_settings=None):
     """Run `lessons db ACTION` for a repository at `root`, as its own process.
 
     It must be another process: `db start` leaves a server running after the
     command has exited, and that is exactly what we want to see.
+    `exported_settings` are MYSQL_* values in its environment, as after `eval`.
     """
     program = (
         "import sys; from pathlib import Path; from lessons import mysql; "
@@ -237,6 +250,7 @@ def lessons_db(action, root):
         for name, value in os.environ.items()
         if name not in throwaway.SETTING_NAMES
     }
+    environment.update(exported_settings or {})
     command = [sys.executable, "-c", program, action, str(root)]
     return subprocess.run(
         command, capture_output=True, text=True, env=environment, timeout=120
@@ -281,7 +295,10 @@ def test_db_start_status_env_stop_round_trip(tmp_path):
         assert sorted(settings) == sorted(throwaway.SETTING_NAMES)
         assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
 
-        stopped = lessons_db("stop", tmp_path)
+        # After `eval "$(lessons db env)"`, MYSQL_HOST names our own server:
+        # status and stop must still manage it, not call it someone else's.
+        assert lessons_db("status", tmp_path, settings).returncode == 0
+        stopped = lessons_db("stop", tmp_path, settings)
         assert stopped.returncode == 0
         assert "Stopped" in stopped.stdout
         assert not throwaway.process_alive(server.pid)

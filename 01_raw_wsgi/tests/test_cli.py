@@ -103,3 +103,10 @@ def test_a_port_in_use_is_one_clear_line_and_exit_code_2(step_dir):
         f"error: cannot listen on 127.0.0.1:{port}: "
         f"port {port} is already in use; pick another with --port\n"
     )
+
+
+@pytest.mark.parametrize("seconds", ["-1", "0", "nan", "soon"])
+def test_a_timeout_that_is_not_positive_is_refused(step_dir, seconds):
+    result = run_server(["server.py", "--port", "0", "--timeout", seconds], step_dir)
+    assert result.returncode == 2
+    assert "is not a number of seconds above 0" in result.stderr

@@ -189,6 +189,33 @@ def test_http_1_0_closes_after_the_response_by_default(address):
     assert b"Hello, world!" in response.body
 
 
+def test_http_1_0_with_a_transfer_coding_is_answered_then_closed(address):
+    # HTTP/1.0 has no chunked coding: the framing is suspect (RFC 9112 §6.1).
+    request = (
+        b"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    )
+    with RawClient(address) as client:
+        client.send(request)
+        response = client.read_response()
+        assert response.header("Connection") == "close"
+        assert client.read_until_closed() == b""
+
+
+def test_options_asterisk_reaches_the_app_with_an_empty_path(serve):
+    seen = []
+
+    def app(environ, start_response):
+        seen.append(environ["PATH_INFO"])
+        start_response("204 No Content", [("Allow", "GET, POST")])
+        return []
+
+    with RawClient(serve(app)) as client:
+        client.send(b"OPTIONS * HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert client.read_response("OPTIONS").status == 204
+    assert seen == [""]
+
+
 def test_http_1_0_keep_alive_is_honoured_when_asked_for(address):
     request = request_bytes(
         "GET", "/hello", headers="Connection: keep-alive\r\n", version="HTTP/1.0"

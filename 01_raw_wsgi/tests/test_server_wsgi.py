@@ -128,12 +128,12 @@ def start_twice(environ, start_response):
     return [b""]
 
 
-def bad_start(status, headers):
+def bad_start(status, headers, body=(b"body",)):
     """An app that calls start_response with these arguments."""
 
     def app(environ, start_response):
         start_response(status, headers)
-        return [b"body"]
+        return list(body)
 
     return app
 
@@ -158,6 +158,7 @@ def str_body(environ, start_response):
         bad_start("200 OK", [("Connection", "close")]),  # hop-by-hop: server's job
         bad_start("200 OK", [("X-Name", "Zoë ☃")]),  # not latin-1
         bad_start("200 OK", [("Content-Length", "lots")]),
+        bad_start("200 OK", [("Content-Length", "lots")], body=[]),
         str_body,
     ],
     ids=[
@@ -173,6 +174,7 @@ def str_body(environ, start_response):
         "hop-by-hop header",
         "header not latin-1",
         "Content-Length not a number",
+        "bad Content-Length and no body",
         "body of str",
     ],
 )

@@ -114,10 +114,17 @@ def test_a_module_whose_name_starts_with_underscore_is_not_a_controller(step_cop
             "books_copy.py",
             controller("books", url="/books-copy"),
             "controllers/books.py and controllers/books_copy.py both name their "
-            'blueprint "books".',
+            'blueprint "books". Blueprint names must be unique: name each after '
+            'its file, e.g. Blueprint("books_copy", __name__) in '
+            "controllers/books_copy.py.",
+        ),
+        (
+            "aardvark.py",  # sorts before books.py, so it is registered first
+            controller("books", url="/aardvark"),
+            'e.g. Blueprint("aardvark", __name__) in controllers/aardvark.py.',
         ),
     ],
-    ids=["no blueprint", "not a Blueprint", "duplicate name"],
+    ids=["no blueprint", "not a Blueprint", "duplicate name", "copy sorted first"],
 )
 def test_a_bad_controller_stops_start_up_with_a_message_that_says_what_to_fix(
     step_copy, filename, source, message

@@ -5,6 +5,9 @@ These tests stop the real server of the test session and start it again
 opens a new connection for every request, so it needs no restart to recover.
 """
 
+import socket
+import threading
+
 import mysql.connector
 import pytest
 
@@ -88,3 +91,20 @@ def test_teardown_closes_the_connection_of_each_request(app):
     assert not connection.is_connected()
     with pytest.raises(mysql.connector.Error):
         connection.cursor()
+
+
+def test_a_server_that_never_answers_is_a_503_not_a_hang(database):
+    # A socket that takes connections and then says nothing: the database's
+    # greeting never comes. Only the connect timeout (db_connection.py) ends it.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = str(silent.getsockname()[1])
+        app = create_app({"TESTING": True, **database, "MYSQL_PORT": port})
+        answers = []
+        asking = threading.Thread(
+            target=lambda: answers.append(app.test_client().get("/health")),
+            daemon=True,
+        )
+        asking.start()
+        asking.join(timeout=60)  # a bound for a hang, far above the 3 s timeout
+        assert not asking.is_alive(), "the request hung instead of giving up"
+    assert_unavailable(answers[0])

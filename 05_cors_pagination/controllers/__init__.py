@@ -27,7 +27,7 @@ def register_controllers(app):
     controllers, not controllers. The order is alphabetical, so the app is
     built the same way on every machine.
     """
-    registered = {}  # blueprint name -> the file that defined it
+    registered = {}  # blueprint name -> the module that defined it
     # iter_modules() lists the modules in this package's folder (`__path__`)
     # without importing them. The order it lists them in is not a promise, so we
     # sort the names ourselves.
@@ -41,17 +41,31 @@ def register_controllers(app):
         blueprint = find_blueprint(module, name)
         if blueprint.name in registered:
             # Flask would refuse too, but without saying which files clash.
-            raise ControllerError(
-                f"{registered[blueprint.name]} and {file_of(module)} both name "
-                f'their blueprint "{blueprint.name}". Blueprint names must be '
-                f"unique: give one of them another name, e.g. "
-                f'Blueprint("{name}", __name__) in {file_of(module)}.'
-            )
-        registered[blueprint.name] = file_of(module)
+            raise duplicate_name(registered[blueprint.name], module, blueprint.name)
+        registered[blueprint.name] = module
         app.register_blueprint(blueprint)
 
 
 # --8<-- [end:loop]
+
+
+def duplicate_name(first, second, name):
+    """The error for two controllers whose blueprints are both called `name`.
+
+    The fix it suggests is for the module whose blueprint is not named after its
+    own file (a copied controller that kept the original's name).
+    """
+    culprit = second if module_name(second) != name else first
+    return ControllerError(
+        f"{file_of(first)} and {file_of(second)} both name their blueprint "
+        f'"{name}". Blueprint names must be unique: name each after its file, '
+        f'e.g. Blueprint("{module_name(culprit)}", __name__) in {file_of(culprit)}.'
+    )
+
+
+def module_name(module):
+    """The module's own name: "books" for controllers.books."""
+    return module.__name__.rpartition(".")[2]
 
 
 def find_blueprint(module, name):

@@ -134,7 +134,11 @@ def read_filters(args: MultiDict) -> tuple[list[str], list]:
     """`author` (exact) and `q` (title contains) as WHERE conditions and values."""
     conditions, values = [], []
     if "author" in args:
-        conditions.append("author = %s")
+        # Exact: the same characters, case and accents included. The table's
+        # collation (utf8mb4_unicode_ci) compares text the way people search,
+        # so "zoe" = "Zoë" and every emoji equals every other; comparing the
+        # bytes (CAST ... AS BINARY) makes the filter exact.
+        conditions.append("CAST(author AS BINARY) = CAST(%s AS BINARY)")
         values.append(args["author"])
     if "q" in args:
         conditions.append("title LIKE %s ESCAPE '!'")

@@ -90,6 +90,20 @@ def test_bad_page_numbers_are_400_problems(client, name, value):
     assert name in response.get_json()["detail"]
 
 
+@pytest.mark.parametrize("name", ["page", "per_page", "after_id"])
+def test_a_number_too_long_for_python_is_400_not_500(client, name):
+    response = client.get("/books", query_string={name: "9" * 5000})
+    assert response.status_code == 400
+    assert name in response.get_json()["detail"]
+
+
+def test_leading_zeros_are_just_zeros(client, add_books):
+    add_books(3)
+    padded = "0" * 5000 + "2"
+    body = client.get("/books", query_string={"page": padded, "per_page": "2"})
+    assert body.get_json()["page"] == 2
+
+
 @pytest.mark.parametrize("value", ["-1", "x", "1.0"])
 def test_a_bad_after_id_is_a_400_problem(client, value):
     response = client.get("/books", query_string={"after_id": value})
@@ -195,6 +209,19 @@ def test_author_filter_is_exact(client, add_books):
     body = client.get("/books?author=Le+Guin").get_json()
     assert body["total"] == 3
     assert {item["author"] for item in body["items"]} == {"Le Guin"}
+
+
+@pytest.mark.parametrize("asked", ["le guin", "Le Guin ", "Lé Guin", "LE GUIN"])
+def test_author_filter_minds_case_accents_and_spaces(client, add_books, asked):
+    add_books(2, author="Le Guin")
+    assert client.get("/books", query_string={"author": asked}).get_json()["total"] == 0
+
+
+def test_author_filter_tells_one_emoji_from_another(client, add_books):
+    add_books(1, author="🐍")
+    add_books(1, author="😀")
+    body = client.get("/books", query_string={"author": "🐍"}).get_json()
+    assert [item["author"] for item in body["items"]] == ["🐍"]
 
 
 @pytest.mark.parametrize(

@@ -116,10 +116,32 @@ def test_a_client_cannot_spoof_its_address_with_x_forwarded_for(chain):
 
 def test_a_body_over_the_limit_gets_413_problem_details_from_nginx(chain):
     too_big = {"title": "x" * (70 * 1024), "author": "Someone"}
-    status, headers, body = fetch(chain.url, "POST", "/books", too_big)
+    origin = {"Origin": "http://127.0.0.1:8000"}
+    status, headers, body = fetch(chain.url, "POST", "/books", too_big, origin)
     assert status == 413
     assert headers["Content-Type"] == "application/problem+json"
     assert json.loads(body)["status"] == 413
+    # nginx's own error still reaches an allowed page as itself, not as a
+    # CORS failure:
+    assert headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+    assert headers["Vary"] == "Origin"
+
+
+def test_nginx_errors_give_other_origins_no_cors_headers(chain):
+    too_big = {"title": "x" * (70 * 1024), "author": "Someone"}
+    stranger = {"Origin": "http://127.0.0.1:8000.evil.example"}
+    status, headers, _ = fetch(chain.url, "POST", "/books", too_big, stranger)
+    assert status == 413
+    assert not [name for name in headers if name.startswith("Access-Control-")]
+
+
+def test_a_host_name_we_do_not_serve_is_refused(chain):
+    status, headers, body = fetch(
+        chain.url, "GET", "/books", headers={"Host": "evil.example"}
+    )
+    assert status == 421
+    assert headers["Content-Type"] == "application/problem+json"
+    assert b"evil.example" not in body
 
 
 def test_a_cors_preflight_passes_through_nginx_unchanged(chain):
@@ -168,8 +190,10 @@ def test_killing_a_worker_does_not_take_the_site_down(chain):
 
 def test_nginx_answers_503_problem_details_when_gunicorn_is_down(chain):
     stop(chain.gunicorn)  # the whole WSGI server, master and workers
-    status, headers, body = fetch(chain.url, "GET", "/books")
+    origin = {"Origin": "http://localhost:8000"}
+    status, headers, body = fetch(chain.url, "GET", "/books", headers=origin)
     assert status == 503
     assert headers["Content-Type"] == "application/problem+json"
     assert int(headers["Retry-After"]) > 0
+    assert headers["Access-Control-Allow-Origin"] == "http://localhost:8000"
     assert json.loads(body)["status"] == 503
