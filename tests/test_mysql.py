@@ -234,6 +234,15 @@ def test_db_start_without_the_programs_says_one_line_and_fails(
     assert system.install_hint("mariadb") in errors[0]
 
 
+def environment_without_mysql_settings() -> dict[str, str]:
+    """This process's environment minus MYSQL_*: a child then starts its own server."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name not in throwaway.SETTING_NAMES
+    }
+
+
 def lessons_db(action, root, exported_settings=None):
     """Run `lessons db ACTION` for a repository at `root`, as its own process.
 
@@ -245,11 +254,7 @@ def lessons_db(action, root, exported_settings=None):
         "import sys; from pathlib import Path; from lessons import mysql; "
         "sys.exit(getattr(mysql, 'db_' + sys.argv[1])(Path(sys.argv[2])))"
     )
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in throwaway.SETTING_NAMES
-    }
+    environment = environment_without_mysql_settings()
     environment.update(exported_settings or {})
     command = [sys.executable, "-c", program, action, str(root)]
     return subprocess.run(
@@ -453,11 +458,7 @@ def test_a_run_database_is_stopped_when_the_run_is_interrupted(tmp_path, signal_
         "    print('ready', settings['MYSQL_PORT'], flush=True)\n"
         "    time.sleep(120)\n"
     )
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in throwaway.SETTING_NAMES
-    }
+    environment = environment_without_mysql_settings()
     run = subprocess.Popen(
         [sys.executable, "-c", program, str(tmp_path)],
         stdout=subprocess.PIPE,
