@@ -300,3 +300,11 @@ def instant_server_command(port: int) -> list[str]:
     """
     program = f"from lessons.bench.load import serve_instantly; serve_instantly({port})"
     return [sys.executable, "-c", program]
+
+
+def failure_notes(runs: dict) -> list[str]:
+    """A note for the page when any request of `runs` (lists of LoadResult) failed."""
+    failures = sum(result.failures for results in runs.values() for result in results)
+    if not failures:
+        return []
+    return [f"{failures} requests failed (errors or non-2xx answers)."]

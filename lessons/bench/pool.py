@@ -26,7 +26,14 @@ from lessons.bench.common import (
     serving,
     times,
 )
-from lessons.bench.load import LoadResult, find_wrk, load, python_load, wrk_version
+from lessons.bench.load import (
+    LoadResult,
+    failure_notes,
+    find_wrk,
+    load,
+    python_load,
+    wrk_version,
+)
 from lessons.processes import free_port
 from lessons.production import GUNICORN_COMMAND
 
@@ -187,9 +194,7 @@ def describe(
         )
         + ".",
     ]
-    failures = sum(result.failures for results in runs.values() for result in results)
-    if failures:
-        notes.append(f"{failures} requests failed (errors or non-2xx answers).")
+    notes += failure_notes(runs)
     return Section(
         name="pool",
         title="Connection pool vs a connection per request",

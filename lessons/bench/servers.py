@@ -29,6 +29,7 @@ from lessons.bench.common import (
 )
 from lessons.bench.load import (
     LoadResult,
+    failure_notes,
     find_wrk,
     instant_server_command,
     load,
@@ -207,7 +208,6 @@ def run(
             f"{rounds} runs. Python limits how fast it can send: compare every row "
             "with the ceiling row."
         )
-    failures = sum(result.failures for results in runs.values() for result in results)
     notes = [
         tool,
         "`wsgiref.simple_server` speaks HTTP/1.0 and serves one request at a time "
@@ -225,8 +225,7 @@ def run(
         "The ceiling row is an asyncio server that answers every request at once, "
         "without WSGI: no server in this table can look faster than that.",
     ]
-    if failures:
-        notes.append(f"{failures} requests failed (errors or non-2xx answers).")
+    notes += failure_notes(runs)
     return Section(
         name="servers",
         title="WSGI servers: step 01 vs wsgiref vs gunicorn",
