@@ -5,7 +5,7 @@
 until Ctrl-C. Every mistake (a module that isn't there, a port in use) is one line
 that says what to do, and exit code 2.
 
-    python server.py [--host 127.0.0.1] [--port 8080] [--timeout 5] [--workers 1]
+    python server.py [--host 127.0.0.1] [--port 8080] [--timeout 5]
                      [module:callable]
 """
 
@@ -68,8 +68,6 @@ def parse_arguments(argv, idle_timeout: float) -> argparse.Namespace:
     parser.add_argument("--port", type=port, default=8080, help="0: any free port")
     seconds = number_type("a number of seconds above 0", 1e-3, 1e6, float)
     parser.add_argument("--timeout", type=seconds, default=idle_timeout)
-    processes = number_type("a number of processes from 1 to 64", 1, 64)
-    parser.add_argument("--workers", type=processes, default=1, help="see prefork.py")
     args = parser.parse_args(argv)
     if ":" not in args.app:
         args.app += ":application"
@@ -94,14 +92,9 @@ def main(server_class, idle_timeout: float, argv=None) -> int:
         print(f"error: cannot listen on {where}: {reason}", file=sys.stderr)
         return 2
     host, port = server.server_address
-    print(f"Serving {args.app} on http://{host}:{port} (press Ctrl-C to stop)")
-    sys.stdout.flush()  # before any fork, or each worker would print it again
-    if args.workers > 1:
-        import prefork  # only for --workers: processes, explained in prefork.py
-
-        prefork.serve_in_processes(server, args.workers)
-    else:
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C
-            server.serve_forever()  # closes the listening socket on its way out
+    url = f"http://{host}:{port}"
+    print(f"Serving {args.app} on {url} (press Ctrl-C to stop)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C
+        server.serve_forever()  # closes the listening socket on its way out
     print("Stopped.", flush=True)
     return 0

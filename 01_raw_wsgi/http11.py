@@ -14,11 +14,16 @@ Read it in this order:
 3. `BodyReader`: `wsgi.input`, which never reads past that end (PEP 3333);
 4. `check_status` and `check_headers`: the rules for what the application sends.
 
+One function here does touch a socket, because closing is an HTTP rule too:
+`close_gently`, at the end of the file.
+
 Everything a client sends is checked before the application sees it: a request
 that breaks a rule raises `HTTPError`, and the server answers with its status.
 """
 
+import contextlib
 import re
+import socket
 import tempfile
 import urllib.parse
 from dataclasses import dataclass
@@ -411,3 +416,28 @@ def check_headers(headers) -> None:
         if type(value) is not str or re.search(r"[\r\n\0]", value):
             raise ValueError(f"bad value for header {name}: {value!r}")
         value.encode("latin-1")  # headers are latin-1 text (PEP 3333); raises if not
+        if name.lower() == "content-length" and not re.fullmatch("[0-9]+", value):
+            raise ValueError(f"Content-Length must be a number, not {value!r}")
+
+
+def error_page(status: str, message: str) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and body of the server's own short plain-text error page."""
+    body = f"{status}\n{message}\n".encode()
+    type_and_length = [("Content-Type", "text/plain; charset=utf-8")]
+    type_and_length.append(("Content-Length", str(len(body))))
+    return type_and_length, body
+
+
+def close_gently(sock) -> None:
+    """Close a connection: stop sending, then drain what the client still sends.
+
+    A socket closed with unread bytes in it makes the kernel send a reset, which
+    can destroy the response before the client has read it (RFC 9112 §9.6).
+    """
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(1.0)
+        for _ in range(16):
+            if not sock.recv(PIECE):
+                break
+    sock.close()

@@ -1,30 +1,17 @@
 """A WSGI server built from sockets: gunicorn in miniature. Read this file first.
 
-Step 01 shows the two halves of WSGI (PEP 3333). `app.py` is the application; this
-file is the server. It listens, gives each connection a thread, turns each request
-into one call, `application(environ, start_response)`, and turns what the
-application returns back into HTTP. Read it top to bottom:
-
-1. `Connection`: one client, one request after another; `build_environ` and
-   `run_application` are the WSGI call itself;
-2. `Response`: `start_response`, then the status line and headers sent with the
-   first body bytes, and how the end of the body is marked;
-3. `WSGIServer`: listening, and a thread per connection, up to a limit;
-4. `main`: the command line.
-
-How a request is read off the wire (the request line, header fields, bodies by
-length or in chunks, and every limit) is HTTP, not WSGI: it lives in `http11.py`,
-for when you want to know. The standard library only.
-
-    python server.py [--host 127.0.0.1] [--port 8080] [--workers N] [module:callable]
-
-Run it from the folder that holds your module (default `app:application`); it can
-serve any WSGI application, the Flask apps of the later steps included (`app:app`).
+`app.py` is the application, this file the server (the two halves of PEP 3333).
+Read it top to bottom: `Connection` serves one client, request after request
+(`build_environ` and `run_application` are the WSGI call); `Response` is
+`start_response` and what goes back: the headers with the first body bytes, and
+where the body ends; `WSGIServer` listens and gives each connection a thread.
+How a request is read off the wire (request line, header fields, bodies, limits)
+is HTTP, not WSGI: that is `http11.py`, for when you want to know. The command
+line (`python server.py --help`) is `command_line.py`. Standard library only.
 """
 
 import contextlib
 import email.utils
-import errno
 import socket
 import sys
 import threading
@@ -33,61 +20,40 @@ import traceback
 import urllib.parse
 
 import http11
-from http11 import ClientDisconnected, HTTPError
 
 IDLE_TIMEOUT = 5.0  # seconds a client may stay silent before we hang up
 MAX_CONNECTIONS = 1000  # connections served at once; more wait in the backlog
 SERVER_SOFTWARE = "wsgi-to-flask-step01/1.0"
-# What a client gets when the server can't start a thread for it right now.
-OVERLOADED = (
-    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
-    b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-)
 
 
 class Connection:
     """One client connection, served by its own thread, one request after another."""
 
     def __init__(self, server: "WSGIServer", sock: socket.socket, address) -> None:
-        self.server = server
-        self.sock = sock
-        self.client_address = address
+        self.server, self.sock, self.client_address = server, sock, address
         # One buffered reader for the whole connection: bytes of a pipelined next
         # request that arrive with this one wait in its buffer instead of being lost.
         self.rfile = sock.makefile("rb")
-        self.request_line = "-"
+        self.request_line = "-"  # for the log
         # Every read and send gives up after idle_timeout seconds of silence, so a
-        # client that stops talking can't keep this thread forever. (One that sends
-        # a byte every few seconds still can: in production nginx sits in front and
-        # passes on only complete requests.)
+        # silent client can't keep this thread (nginx also stops a slow one).
         sock.settimeout(server.idle_timeout)
-        # Send small writes at once instead of waiting to fill a packet (Nagle's
-        # algorithm), which could hold a response back by tens of milliseconds.
+        # Send small writes at once, not after waiting to fill a packet (Nagle).
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def serve(self) -> None:
-        """Answer requests until the client leaves or a response says close."""
-        try:
-            while self.handle_one_request():
-                pass
-        except (OSError, ClientDisconnected):
-            pass  # the client went away, or was idle longer than the timeout
-        finally:
-            self.close()
 
     def handle_one_request(self) -> bool:
         """Read one request, run the application, send the response; True to go on."""
-        self.request_line, request = "-", None  # "-" in the log until we have one
+        self.request_line, request = "-", None
         try:
             line = http11.read_request_line(self.rfile)
             if line is None:
                 return False  # the client closed the connection between requests
             self.request_line = line
-            request = http11.read_request_head(self.request_line, self.rfile)
+            request = http11.read_request_head(line, self.rfile)
             response = Response(self, request.method, request.version)
             response.keep_alive = request.keep_alive
             response.body = http11.read_body(self.rfile, request, response.go_ahead)
-        except HTTPError as error:
+        except http11.HTTPError as error:  # a request we refuse: say why, then hang up
             response = Response(self, request.method if request else "GET", "HTTP/1.1")
             response.send_error(error.status, str(error))
             self.log_request(response)
@@ -122,7 +88,7 @@ class Connection:
             "wsgi.input": body,
             "wsgi.errors": sys.stderr,
             "wsgi.multithread": True,  # one thread per connection
-            "wsgi.multiprocess": self.server.multiprocess,  # True with --workers
+            "wsgi.multiprocess": False,
             "wsgi.run_once": False,
         }
         if body.length is not None:
@@ -154,7 +120,7 @@ class Connection:
                 # must be called on success, on errors and when the client left.
                 if hasattr(result, "close"):
                     result.close()
-        except ClientDisconnected:
+        except http11.ClientDisconnected:
             response.keep_alive = False
         except Exception:
             self.server.log(traceback.format_exc().rstrip())  # for you, not the client
@@ -171,31 +137,15 @@ class Connection:
         try:
             self.sock.sendall(data)
         except OSError as error:
-            raise ClientDisconnected(str(error)) from error
+            raise http11.ClientDisconnected(str(error)) from error
 
     def log_request(self, response: "Response") -> None:
         """One access-log line in the Common Log Format (as Apache and nginx write)."""
         when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
         line = self.request_line.encode("unicode_escape").decode().replace('"', '\\"')
-        status = (response.status or "-").split(" ")[0]
+        status, size = (response.status or "-")[:3], response.bytes_sent or "-"
         client = self.client_address[0]
-        size = response.bytes_sent or "-"
         self.server.log(f'{client} - - [{when}] "{line}" {status} {size}')
-
-    def close(self) -> None:
-        """Close gently: stop sending, then drain what the client still sends.
-
-        Closing a socket with unread bytes in it makes the kernel send a reset, which
-        can destroy the response before the client reads it (RFC 9112 §9.6).
-        """
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_WR)
-            self.sock.settimeout(1.0)
-            for _ in range(16):
-                if not self.sock.recv(64 * 1024):
-                    break
-        self.rfile.close()
-        self.sock.close()
 
 
 class Response:
@@ -203,21 +153,18 @@ class Response:
 
     def __init__(self, connection: Connection, method: str, version: str) -> None:
         self.connection = connection
-        self.method = method
-        self.version = version
+        self.method, self.version = method, version
         self.keep_alive = False  # until the request says otherwise
         self.body = None  # the request's BodyReader, once there is one
-        self.status = None
-        self.headers = []
+        self.status, self.headers = None, []  # set by start_response
         self.headers_sent = False
         self.sends_body = False  # False for HEAD, 204 and 304 (RFC 9110 §6.4.1)
-        self.chunked = False
-        self.content_length = None
+        self.chunked, self.content_length = False, None  # how the body's end is marked
         self.bytes_sent = 0
 
     def go_ahead(self) -> None:
-        """Send `100 Continue` to a client holding back its body, unless too late."""
-        if not self.headers_sent:
+        """Send `100 Continue` to a client holding back its body (RFC 9110 §10.1.1)."""
+        if not self.headers_sent:  # too late once the answer has started
             self.connection.send(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     # --8<-- [start:start_response]
@@ -233,8 +180,8 @@ class Response:
                 exc_info = None  # break the frame <-> traceback reference cycle
         elif self.status is not None:
             raise AssertionError("start_response() called twice without exc_info")
-        http11.check_status(status)  # a str like "200 OK"
-        http11.check_headers(headers)  # (name, value) pairs that can't split the head
+        http11.check_status(status)  # a str like "200 OK" (the rules: http11.py)
+        http11.check_headers(headers)  # (name, value) pairs that can't break the head
         self.status, self.headers = status, list(headers)
         return self.write  # the old-style write() callable (PEP 3333)
 
@@ -249,8 +196,6 @@ class Response:
         names = {name.lower() for name, _ in headers}
         if "content-length" in names:
             length = next(v for n, v in headers if n.lower() == "content-length")
-            if not length.isascii() or not length.isdigit():
-                raise ValueError(f"the application sent Content-Length: {length!r}")
             self.content_length = int(length)  # we send exactly this many bytes
         elif code in (204, 304):
             pass  # these never have a body, so no framing header (RFC 9110 §8.6)
@@ -306,8 +251,7 @@ class Response:
         if not self.headers_sent:
             if self.status is None:
                 raise AssertionError("the application never called start_response()")
-            head = self.response_head(body_finished=True)  # may refuse bad headers
-            self.headers_sent = True
+            head, self.headers_sent = self.response_head(body_finished=True), True
             self.connection.send(head)
         if self.sends_body and self.chunked:
             self.connection.send(b"0\r\n\r\n")
@@ -318,112 +262,89 @@ class Response:
 
     def send_error(self, status: str, message: str) -> None:
         """A short plain-text error page from the server itself, then close."""
-        body = f"{status}\n{message}\n".encode()
         self.status = status
-        self.headers = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ]
+        self.headers, body = http11.error_page(status, message)
         self.keep_alive = False  # after an error we can't trust the framing
         self.write(body)
         self.finish()
 
 
 class WSGIServer:
-    """Listens on host:port and serves each connection in a thread of its own.
-
-    `WSGIServer("127.0.0.1", 0, app).serve_forever()` serves `app` on a free port
-    until shutdown() is called from another thread.
-    """
+    """Listens on host:port; serves each connection in a thread of its own until
+    shutdown() is called from another thread (or Ctrl-C). Port 0: any free port."""
 
     def __init__(self, host, port, app, idle_timeout=IDLE_TIMEOUT, log_file=None):
         self.app = app
         self.idle_timeout = idle_timeout
         self.log_file = log_file  # None: sys.stderr
-        self.multiprocess = False  # prefork.py sets it in each worker process
-        # The backlog holds connections the kernel accepted before we did. The
-        # system's maximum (net.core.somaxconn, 4096 on Linux) lets a burst of
-        # clients wait there; Python's default, 128, drops the rest, whose SYN is
-        # retried a second later.
+        # The kernel queues connections until we accept them. Python's default
+        # queue, 128, is short (a burst past it retries in 1 s): take the most.
         self.listener = socket.create_server((host, port), backlog=socket.SOMAXCONN)
         self.server_address = self.listener.getsockname()[:2]
         self.listener.settimeout(0.1)  # wake up often enough to notice shutdown()
         self.stopping = threading.Event()
+        # A thread per connection, up to a limit; past it, clients wait in the
+        # backlog (gunicorn's threaded worker: worker_connections, 1000 too).
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self.lock = threading.Lock()
-        self.connections = {}  # socket -> the thread serving it
 
     def serve_forever(self) -> None:
         """Accept connections until shutdown() is called (or Ctrl-C)."""
         try:
             while not self.stopping.is_set():
-                # A thread per connection, but not without end: at the limit, new
-                # clients wait in the backlog until a connection ends (gunicorn's
-                # threaded worker does the same with worker_connections = 1000).
-                if self.slots.acquire(timeout=0.1):
-                    self.accept_one()
+                if self.slots.acquire(timeout=0.1) and not self.accept_one():
+                    self.slots.release()  # no connection took the slot
         finally:
             self.listener.close()
 
-    def accept_one(self) -> None:
-        """Accept one connection and start its thread; survive running out of both."""
+    def accept_one(self) -> bool:
+        """Accept a connection and start its thread; False if none was started."""
         try:
             sock, address = self.listener.accept()
-            thread = threading.Thread(
-                target=self.handle_connection, args=(sock, address), daemon=True
-            )
-            with self.lock:
-                self.connections[sock] = thread
-            thread.start()
-            return
         except TimeoutError:
-            pass  # nobody came: look at self.stopping again
-        except OSError as error:
-            if error.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS):
-                raise
-            # Out of file descriptors: the client stays in the backlog. Wait for
-            # open connections to end instead of dying (`ulimit -n` sets the limit).
-            self.log(f"cannot accept a connection ({error.strerror}): waiting")
-            time.sleep(0.1)
+            return False  # nobody came: look at self.stopping again
+        except OSError as error:  # out of file descriptors (EMFILE: `ulimit -n`)
+            self.log(f"cannot accept a connection now ({error}): waiting")
+            time.sleep(0.1)  # the client waits in the backlog while others end
+            return False
+        thread = threading.Thread(
+            target=self.serve_connection, args=(sock, address), daemon=True
+        )
+        try:
+            thread.start()
+            return True
         except RuntimeError as error:  # "can't start new thread": out of memory
-            self.log(f"cannot start a thread ({error}): answering 503")
-            with self.lock:
-                self.connections.pop(sock, None)
-            with contextlib.suppress(OSError):
-                sock.setblocking(False)
-                sock.send(OVERLOADED)
+            self.log(f"cannot start a thread ({error}): 503 to this client")
+            with contextlib.suppress(OSError):  # RFC 9110 §15.6.4, then hang up
+                sock.send(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\r\n")
             sock.close()
             time.sleep(0.1)
-        self.slots.release()
+            return False
 
-    def handle_connection(self, sock: socket.socket, address) -> None:
-        """The thread body: serve one connection, then forget it."""
+    def serve_connection(self, sock: socket.socket, address) -> None:
+        """A connection's thread: answer until the client leaves or we close."""
+        connection = Connection(self, sock, address)
         try:
-            Connection(self, sock, address).serve()
+            while connection.handle_one_request():
+                pass  # keep-alive: the next request comes on the same connection
+        except (OSError, http11.ClientDisconnected):
+            pass  # the client went away, or was idle longer than the timeout
         finally:
-            with self.lock:
-                self.connections.pop(sock, None)
+            connection.rfile.close()
+            http11.close_gently(sock)
             self.slots.release()
 
     def shutdown(self) -> None:
-        """Stop accepting, wake the connection threads, and wait for them."""
+        """Stop accepting; connections finish by themselves (or with the process)."""
         self.stopping.set()
-        with self.lock:
-            connections = list(self.connections.items())
-        for sock, _ in connections:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # a blocked recv() returns now
-        for _, thread in connections:
-            thread.join(timeout=5)
 
     def log(self, message: str) -> None:
         """Write one line to the log (stderr unless another file was given)."""
         log_file = self.log_file or sys.stderr
-        log_file.write(message + "\n")
+        log_file.write(message + "\n")  # one write, so lines of two threads don't mix
         log_file.flush()
 
 
 if __name__ == "__main__":
-    from command_line import main  # the options, loading module:callable, --workers
+    from command_line import main  # the options, and loading module:callable
 
     sys.exit(main(WSGIServer, IDLE_TIMEOUT))
