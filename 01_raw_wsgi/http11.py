@@ -428,7 +428,7 @@ def error_page(status: str, message: str) -> tuple[list[tuple[str, str]], bytes]
     return type_and_length, body
 
 
-def close_gently(sock) -> None:
+def close_gently(sock, timeout: float = 1.0) -> None:
     """Close a connection: stop sending, then drain what the client still sends.
 
     A socket closed with unread bytes in it makes the kernel send a reset, which
@@ -436,7 +436,7 @@ def close_gently(sock) -> None:
     """
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
-        sock.settimeout(1.0)
+        sock.settimeout(timeout)  # how long we wait for the client's side to end
         for _ in range(16):
             if not sock.recv(PIECE):
                 break

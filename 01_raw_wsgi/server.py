@@ -314,10 +314,9 @@ class WSGIServer:
             return True
         except RuntimeError as error:  # "can't start new thread": out of memory
             self.log(f"cannot start a thread ({error}): 503 to this client")
-            with contextlib.suppress(OSError):  # RFC 9110 §15.6.4, then hang up
+            with contextlib.suppress(OSError):  # RFC 9110 §15.6.4
                 sock.send(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n\r\n")
-            sock.close()
-            time.sleep(0.1)
+            http11.close_gently(sock, timeout=0.1)  # this pause is our back-off too
             return False
 
     def serve_connection(self, sock: socket.socket, address) -> None:
