@@ -25,6 +25,7 @@ import contextlib
 import re
 import socket
 import tempfile
+import threading
 import urllib.parse
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ MAX_LINE = 8 * 1024  # the longest request line or header line we read
 MAX_HEADER_BYTES = 32 * 1024  # all header lines of one request together
 MAX_HEADERS = 100  # header lines in one request
 MAX_CHUNKED_BODY = 10 * 1024 * 1024  # the most we decode of one chunked body
+MAX_CHUNKED_BODIES = 256 * 1024 * 1024  # of all the chunked bodies held at once
 PIECE = 64 * 1024  # bodies are read and copied in pieces of at most this size
 SPOOL_IN_MEMORY = 64 * 1024  # a decoded chunked body past this goes to a temp file
 
@@ -252,21 +254,50 @@ def read_body(rfile, request: Request, send_continue) -> "BodyReader":
 # --8<-- [end:read_body]
 
 
+class UploadBudget:
+    """The bytes of decoded chunked bodies that all connections hold at once.
+
+    Each body has its cap (MAX_CHUNKED_BODY), but a thousand of them would still
+    fill a disk: past this budget an upload is refused with 503 until others end.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.used = limit, 0
+        self.lock = threading.Lock()  # connections decode bodies in many threads
+
+    def take(self, size: int) -> None:
+        """Reserve `size` bytes, or refuse the request for now (RFC 9110 §15.6.4)."""
+        with self.lock:
+            if self.used + size > self.limit:
+                raise HTTPError("503 Service Unavailable", "too many uploads at once")
+            self.used += size
+
+    def give_back(self, size: int) -> None:
+        """Free what a finished body had reserved."""
+        with self.lock:
+            self.used -= size
+
+
+UPLOADS = UploadBudget(MAX_CHUNKED_BODIES)
+
+
 def read_chunked_body(rfile) -> tuple[tempfile.SpooledTemporaryFile, int]:
     """Decode `size CRLF data CRLF ... 0 CRLF trailers CRLF` (RFC 9112 §7.1).
 
     The decoded bytes go into a file that stays in memory while it is small and
     moves to disk past SPOOL_IN_MEMORY, copied in pieces: a connection holds at
-    most about 64 KiB of a body in memory, however large the upload.
+    most about 64 KiB of a body in memory, however large the upload. Its bytes
+    count against UPLOADS until BodyReader.close() gives them back.
     """
     # Not a `with` block: the file outlives this function, BodyReader.close() ends it.
     body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     length = 0
     try:
         while size := read_chunk_size(rfile):
-            length += size
-            if length > MAX_CHUNKED_BODY:
+            if length + size > MAX_CHUNKED_BODY:
                 raise HTTPError("413 Content Too Large", "the body is too large")
+            UPLOADS.take(size)
+            length += size
             while size:
                 piece = rfile.read(min(size, PIECE))
                 if not piece:
@@ -278,6 +309,7 @@ def read_chunked_body(rfile) -> tuple[tempfile.SpooledTemporaryFile, int]:
         check_trailers(read_fields(rfile))
     except BaseException:
         body.close()
+        UPLOADS.give_back(length)
         raise
     body.seek(0)
     return body, length
@@ -387,6 +419,8 @@ class BodyReader:
     def close(self) -> None:
         """Let go of a decoded chunked body (its temp file); never of the socket."""
         if isinstance(self.stream, tempfile.SpooledTemporaryFile):
+            if not self.stream.closed:
+                UPLOADS.give_back(self.length)
             self.stream.close()
 
 

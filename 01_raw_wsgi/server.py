@@ -19,10 +19,11 @@ import time
 import traceback
 import urllib.parse
 
+import command_line  # `python server.py`: the options, loading module:callable
 import http11
 
 IDLE_TIMEOUT = 5.0  # seconds a client may stay silent before we hang up
-MAX_CONNECTIONS = 1000  # connections served at once; more wait in the backlog
+MAX_CONNECTIONS = 4000  # connections served at once (~20 KiB each when idle)
 SERVER_SOFTWARE = "wsgi-to-flask-step01/1.0"
 
 
@@ -34,7 +35,6 @@ class Connection:
         # One buffered reader for the whole connection: bytes of a pipelined next
         # request that arrive with this one wait in its buffer instead of being lost.
         self.rfile = sock.makefile("rb")
-        self.request_line = "-"  # for the log
         # Every read and send gives up after idle_timeout seconds of silence, so a
         # silent client can't keep this thread (nginx also stops a slow one).
         sock.settimeout(server.idle_timeout)
@@ -243,6 +243,9 @@ class Response:
         self.bytes_sent += len(data)
         if self.chunked and data:
             data = b"%X\r\n%s\r\n" % (len(data), data)
+        if head and len(data) > http11.PIECE:
+            self.connection.send(head)  # a large part goes alone, rather than copied
+            head = b""
         if head or data:
             self.connection.send(head + data)  # one send: headers and first part
 
@@ -284,7 +287,7 @@ class WSGIServer:
         self.listener.settimeout(0.1)  # wake up often enough to notice shutdown()
         self.stopping = threading.Event()
         # A thread per connection, up to a limit; past it, clients wait in the
-        # backlog (gunicorn's threaded worker: worker_connections, 1000 too).
+        # backlog (gunicorn's threaded worker: 1000 for each worker process).
         self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def serve_forever(self) -> None:
@@ -344,6 +347,4 @@ class WSGIServer:
 
 
 if __name__ == "__main__":
-    from command_line import main  # the options, and loading module:callable
-
-    sys.exit(main(WSGIServer, IDLE_TIMEOUT))
+    sys.exit(command_line.main(WSGIServer, IDLE_TIMEOUT))

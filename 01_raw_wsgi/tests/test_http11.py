@@ -315,6 +315,25 @@ def test_a_large_chunked_body_moves_from_memory_to_a_temp_file():
     assert body.stream.closed
 
 
+def test_past_the_budget_for_all_uploads_a_chunked_body_gets_503(monkeypatch):
+    monkeypatch.setattr(http11, "UPLOADS", http11.UploadBudget(10))
+    eight_bytes = CHUNKED_POST + b"8\r\n12345678\r\n0\r\n\r\n"
+
+    def start_reading():
+        """Read the head and the chunked body of `eight_bytes`; keep the body."""
+        rfile = io.BytesIO(eight_bytes)
+        request = http11.read_request_head(http11.read_request_line(rfile), rfile)
+        return http11.read_body(rfile, request, send_continue=lambda: None)
+
+    first = start_reading()  # 8 of the 10 bytes are taken while it is open
+    with pytest.raises(http11.HTTPError) as refused:
+        start_reading()
+    assert refused.value.status == "503 Service Unavailable"
+    first.close()  # its bytes come back: the next upload fits again
+    start_reading().close()
+    assert http11.UPLOADS.used == 0
+
+
 @pytest.mark.parametrize(
     ("head", "sent_at"),
     [
