@@ -2,9 +2,9 @@
 
 Read `server.py` first: it is the WSGI half, the lesson. This module is the HTTP
 half it leans on, the rules of RFC 9112 (the message syntax) and RFC 9110 (what
-the fields mean), each with its section beside it. Like gunicorn's `http/` package
-and h11, it never touches a socket: its readers take a binary file object (the
-socket's `makefile("rb")` in the server, an `io.BytesIO` in the tests).
+the fields mean), each with its section beside it. As in gunicorn's `http/`
+package and in h11, the readers never touch a socket: they take a binary file
+object (the socket's `makefile("rb")` in the server, an `io.BytesIO` in the tests).
 
 Read it in this order:
 
@@ -14,8 +14,8 @@ Read it in this order:
 3. `BodyReader`: `wsgi.input`, which never reads past that end (PEP 3333);
 4. `check_status` and `check_headers`: the rules for what the application sends.
 
-One function here does touch a socket, because closing is an HTTP rule too:
-`close_gently`, at the end of the file.
+At the end come the server's own error page (`error_page`) and the one function
+that does take a socket, because how to close is an HTTP rule too (`close_gently`).
 
 Everything a client sends is checked before the application sees it: a request
 that breaks a rule raises `HTTPError`, and the server answers with its status.
