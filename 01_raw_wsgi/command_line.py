@@ -62,12 +62,16 @@ def number_type(kind: str, low: float, high: float, convert=int):
 def parse_arguments(argv, idle_timeout: float) -> argparse.Namespace:
     """The options; argparse prints one line and exits with 2 on a mistake."""
     parser = argparse.ArgumentParser(description="Serve a WSGI application.")
-    parser.add_argument("app", nargs="?", default=DEFAULT_APP, help=DEFAULT_APP)
-    parser.add_argument("--host", default="127.0.0.1")
+    what = f"the WSGI app to serve, as module:callable (default: {DEFAULT_APP})"
+    parser.add_argument("app", nargs="?", default=DEFAULT_APP, help=what)
+    parser.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     port = number_type("a port (0 to 65535)", 0, 65535)
-    parser.add_argument("--port", type=port, default=8080, help="0: any free port")
+    parser.add_argument(
+        "--port", type=port, default=8080, help="default: 8080; 0: any free one"
+    )
     seconds = number_type("a number of seconds above 0", 1e-3, 1e6, float)
-    parser.add_argument("--timeout", type=seconds, default=idle_timeout)
+    silent = f"seconds a client may stay silent (default: {idle_timeout:g})"
+    parser.add_argument("--timeout", type=seconds, default=idle_timeout, help=silent)
     args = parser.parse_args(argv)
     if ":" not in args.app:
         args.app += ":application"
