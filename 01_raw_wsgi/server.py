@@ -39,7 +39,8 @@ class Connection:
         # silent client can't keep this thread (nginx also stops a slow one).
         sock.settimeout(server.idle_timeout)
         # Send small writes at once, not after waiting to fill a packet (Nagle).
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with contextlib.suppress(OSError):  # macOS: EINVAL if the client reset it
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def handle_one_request(self) -> bool:
         """Read one request, run the application, send the response; True to go on."""
@@ -157,10 +158,9 @@ class Response:
         self.keep_alive = False  # until the request says otherwise
         self.body = None  # the request's BodyReader, once there is one
         self.status, self.headers = None, []  # set by start_response
-        self.headers_sent = False
         self.sends_body = False  # False for HEAD, 204 and 304 (RFC 9110 §6.4.1)
         self.chunked, self.content_length = False, None  # how the body's end is marked
-        self.bytes_sent = 0
+        self.headers_sent, self.bytes_sent = False, 0  # what went out so far
 
     def go_ahead(self) -> None:
         """Send `100 Continue` to a client holding back its body (RFC 9110 §10.1.1)."""
