@@ -19,6 +19,7 @@ from controllers import register_controllers
 from db_commands import init_db_command, seed_db_command
 from db_connection import close_db, settings_from_environment
 from errors import register_error_handlers
+from validation import BookIdConverter, refuse_lowercase_method
 
 
 # --8<-- [start:create_app]
@@ -50,6 +51,10 @@ def create_app(test_config=None):
     # Either way it is the same JSON to any client.
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    # <id:book_id> in a route: ASCII digits only (validation.py). Converters must
+    # be known before the controllers add their routes.
+    app.url_map.converters["id"] = BookIdConverter
+    app.before_request(refuse_lowercase_method)  # `get` is not `GET` (RFC 9110)
     app.teardown_appcontext(close_db)  # each request's connection closes at its end
     app.cli.add_command(init_db_command)  # flask --app app init-db
     app.cli.add_command(seed_db_command)  # flask --app app seed-db
