@@ -18,6 +18,7 @@ from flask import Flask
 from controllers import register_controllers
 from db_commands import init_db_command, seed_db_command
 from db_connection import close_db, settings_from_environment
+from dev_server import answer_server_errors_as_problems
 from errors import register_error_handlers
 from validation import BookIdConverter, refuse_lowercase_method
 
@@ -62,6 +63,8 @@ def create_app(test_config=None):
     # Error handlers belong to the whole app, not to a controller: a 404 for a URL
     # that no controller knows is no controller's business.
     register_error_handlers(app)
+    # ... and so do the errors `flask run`'s server answers by itself (dev_server.py).
+    answer_server_errors_as_problems()
     return app
 
 
