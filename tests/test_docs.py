@@ -193,7 +193,7 @@ def test_every_step_has_a_page_that_includes_its_readme(site, step):
 def readme_code_blocks(step) -> list[str]:
     """The fenced code blocks of a step's READMEs (deploy/README.md too)."""
     blocks = []
-    for readme in sorted(step.path.rglob("README.md")):
+    for readme in [path for path in step.files() if path.name == "README.md"]:
         blocks += CODE_BLOCK.findall(readme.read_text(encoding="utf-8"))
     return blocks
 
@@ -228,11 +228,10 @@ def test_readme_code_copied_from_a_step_file_matches_it(step):
     # for line. Examples written only for the README are left alone.
     files = {
         path: stripped_lines(path.read_text(encoding="utf-8"))
-        for path in sorted(step.path.rglob("*"))
-        if path.is_file()
-        and path.name != "README.md"
-        and path.suffix not in (".pyc", ".json")
-        and not {"tests", "__pycache__"} & set(path.relative_to(step.path).parts)
+        for path in step.files()
+        if path.name != "README.md"
+        and path.suffix != ".json"
+        and "tests" not in path.relative_to(step.path).parts
     }
     for block in map(stripped_lines, readme_code_blocks(step)):
         sources = [path for path, lines in files.items() if copied_from(block, lines)]
