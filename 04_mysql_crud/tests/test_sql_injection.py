@@ -8,7 +8,6 @@ plain text, with the table intact.
 
 import pytest
 
-
 DROP_THE_TABLE = "x'); DROP TABLE books; --"
 
 NASTY_TEXTS = [

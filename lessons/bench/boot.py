@@ -20,8 +20,8 @@ from lessons.bench.common import (
     milliseconds,
     times,
 )
+from lessons.bench.pycache import clean_environment
 from lessons.processes import run_python
-from lessons.pycache_timing import clean_environment
 from lessons.steps import Step, all_steps
 
 RUNS = 5

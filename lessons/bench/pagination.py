@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons import mysql
+from lessons import database
 from lessons.bench.books import BUFFER_POOL_MB, CHUNK, STEP_FOLDER, database_with_books
 from lessons.bench.common import (
     BenchmarkUnavailable,
@@ -129,7 +129,7 @@ def time_statements(
     The statements take turns, so a busy moment of the machine hits all alike.
     """
     seconds: dict[str, list[float]] = {sql: [] for sql in statements}
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         for round_number in range(runs + 1):
             for sql in statements:
                 started = time.perf_counter()
@@ -142,7 +142,7 @@ def time_statements(
 
 def explain(settings: dict[str, str], sql: str) -> tuple[list[str], list[list[str]]]:
     """The database's plan for `sql`: EXPLAIN's column names and rows, as text."""
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         # The statement is one the app itself sent (recorded above), not text
         # from outside; EXPLAIN cannot take it as a %s value.
         cursor.execute("EXPLAIN " + sql)

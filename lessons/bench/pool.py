@@ -9,10 +9,9 @@ server's `Connections` counter shows how many connections each one really opened
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
-from lessons import mysql
+from lessons import database
 from lessons.bench.books import STEP_FOLDER, database_with_books
 from lessons.bench.common import (
     BenchmarkUnavailable,
@@ -23,7 +22,6 @@ from lessons.bench.common import (
     median,
     milliseconds,
     per_second,
-    serving,
     times,
 )
 from lessons.bench.load import (
@@ -34,7 +32,7 @@ from lessons.bench.load import (
     python_load,
     wrk_version,
 )
-from lessons.processes import free_port
+from lessons.processes import free_port, running
 from lessons.production import GUNICORN_COMMAND
 
 BOOKS = 1000
@@ -59,7 +57,7 @@ load."""
 
 def connections_opened(settings: dict[str, str]) -> int:
     """The server's count of connections made since it started (this one included)."""
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
         return int(cursor.fetchone()[1])
 
@@ -104,19 +102,17 @@ def measure(
     pool_sizes = {PER_REQUEST: 0, POOLED: POOL_SIZE}
     runs: dict[tuple[str, int], list[LoadResult]] = {}
     opened = dict.fromkeys(ports, 0)
-    with (
-        tempfile.TemporaryDirectory(prefix="lessons-bench-pool-") as folder,
-        contextlib.ExitStack() as servers,
-    ):
+    with contextlib.ExitStack() as servers:
         for label, port in ports.items():
             env = environment(settings, port, pool_sizes[label])
-            log_file = Path(folder) / f"gunicorn-{pool_sizes[label]}.log"
             servers.enter_context(
-                serving(GUNICORN_COMMAND, port, STEP_FOLDER, log_file, env)
-            )
+                running(GUNICORN_COMMAND, port, log=Path(os.devnull), cwd=STEP_FOLDER,
+                        env=env)
+            )  # fmt: skip
         for port in ports.values():  # first requests: workers import, pools fill
             python_load(port, PATH, concurrency=WORKERS * 2, total_requests=40)
-        for _ in range(rounds):
+        for round_number in range(rounds):
+            print(f"  round {round_number + 1} of {rounds}", flush=True)
             for connections in CONNECTIONS:
                 for label, port in ports.items():
                     before = connections_opened(settings)
@@ -186,7 +182,7 @@ def describe(
     notes = [
         f"Load from {tool}, {duration:g} s per run; each figure is the median of "
         f"{rounds} runs, the two gunicorns taking turns. Both write the access-log "
-        "line per request that deploy/gunicorn.conf.py asks for (to a file here).",
+        "line per request that deploy/gunicorn.conf.py asks for (to /dev/null here).",
         "Database connections opened, from the server's `Connections` counter: "
         + "; ".join(
             f"{label}: {opened[label]:,} for {answered[label]:,} requests"

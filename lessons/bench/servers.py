@@ -11,9 +11,8 @@ ceiling: the most the load generator and this machine can measure at all.
 
 import contextlib
 import os
+import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from lessons.bench.common import (
@@ -24,7 +23,6 @@ from lessons.bench.common import (
     median,
     milliseconds,
     per_second,
-    serving,
     times,
 )
 from lessons.bench.load import (
@@ -36,7 +34,7 @@ from lessons.bench.load import (
     python_load,
     wrk_version,
 )
-from lessons.processes import free_port
+from lessons.processes import free_port, running
 from lessons.steps import ROOT
 
 STEP_FOLDER = ROOT / "01_raw_wsgi"
@@ -55,8 +53,10 @@ connections open at the same time, each kept open between requests
 (keep-alive)."""
 
 STEP01 = "step 01 `server.py`"
+STEP01_WORKERS = "step 01 `server.py --workers 2`"
 WSGIREF = "`wsgiref.simple_server`"
 GUNICORN = "gunicorn, 2 sync workers"
+GTHREAD = "gunicorn, 2 gthread workers × 8 threads"
 INSTANT = "instant answer, no app (the ceiling)"
 
 # wsgiref has no command line for serving your own app, so we give it one.
@@ -68,41 +68,40 @@ make_server("127.0.0.1", int(sys.argv[1]), application).serve_forever()
 """
 
 
-@dataclass(frozen=True)
-class Contender:
-    """One server in the race: its label, the command that starts it, its port."""
+def has_workers_option() -> bool:
+    """True when step 01's server.py offers its pre-fork mode (--workers N)."""
+    result = subprocess.run(
+        [sys.executable, "server.py", "--help"],
+        cwd=STEP_FOLDER, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return "--workers" in result.stdout
 
-    label: str
-    command: list[str]
-    port: int
 
-
-def contenders() -> list[Contender]:
-    """The three WSGI servers and the instant server, each on a free port."""
-    ports = [free_port() for _ in range(4)]
+def contenders() -> dict[str, tuple[list[str], int]]:
+    """Each server's label -> (the command that starts it, its free port)."""
     python = sys.executable
-    return [
-        Contender(
-            STEP01,
-            [python, "server.py", f"--port={ports[0]}", "app:application"],
-            ports[0],
-        ),
-        Contender(WSGIREF, [python, "-c", WSGIREF_PROGRAM, str(ports[1])], ports[1]),
-        Contender(
-            GUNICORN,
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "--workers=2",  # one per CPU of a 2-core machine
-                "--worker-class=sync",  # gunicorn's default: one request at a time
-                f"--bind=127.0.0.1:{ports[2]}",
-                "app:application",
-            ],
-            ports[2],
-        ),
-        Contender(INSTANT, instant_server_command(ports[3]), ports[3]),
-    ]
+    gunicorn = [python, "-m", "gunicorn", "--no-control-socket", "--workers=2"]
+    gunicorn.append("--bind=127.0.0.1:{port}")
+    commands = {
+        STEP01: lambda port: [python, "server.py", f"--port={port}"],
+        WSGIREF: lambda port: [python, "-c", WSGIREF_PROGRAM, str(port)],
+        # sync: gunicorn's default, one request at a time per worker.
+        GUNICORN: lambda port: [*gunicorn, "--worker-class=sync"],
+        # gthread: a pool of threads per worker, and it keeps connections open.
+        GTHREAD: lambda port: [*gunicorn, "--worker-class=gthread", "--threads=8"],
+        INSTANT: instant_server_command,
+    }  # fmt: skip
+    if has_workers_option():
+        commands[STEP01_WORKERS] = lambda port: [
+            python, "server.py", f"--port={port}", "--workers=2"
+        ]  # fmt: skip
+    racers = {}
+    for label, command in commands.items():
+        port = free_port()
+        app = [] if label in (WSGIREF, INSTANT) else ["app:application"]
+        filled = [part.replace("{port}", str(port)) for part in command(port)]
+        racers[label] = ([*filled, *app], port)
+    return racers
 
 
 def summary_row(
@@ -128,22 +127,22 @@ def measure(
     runs: dict[tuple[str, int], list[LoadResult]] = {}
     racers = contenders()
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with (
-        tempfile.TemporaryDirectory(prefix="lessons-bench-servers-") as folder,
-        contextlib.ExitStack() as servers,  # stops every server we started
-    ):
-        for index, racer in enumerate(racers):
-            log_file = Path(folder) / f"server-{index}.log"
+    with contextlib.ExitStack() as servers:  # stops every server we started
+        for command, port in racers.values():
+            # Every server logs to the same place, /dev/null: writing an access
+            # log costs time, and a file or a terminal would cost more.
             servers.enter_context(
-                serving(racer.command, racer.port, STEP_FOLDER, log_file, environment)
-            )
-        for racer in racers:  # a few requests first: imports, first connections
-            python_load(racer.port, PATH, concurrency=2, total_requests=20)
-        for _ in range(rounds):
+                running(command, port, log=Path(os.devnull), cwd=STEP_FOLDER,
+                        env=environment)
+            )  # fmt: skip
+        for _command, port in racers.values():  # first requests: imports, caches
+            python_load(port, PATH, concurrency=2, total_requests=20)
+        for round_number in range(rounds):
+            print(f"  round {round_number + 1} of {rounds}", flush=True)
             for connections in CONNECTIONS:
-                for racer in racers:
-                    result = load(racer.port, PATH, connections, duration, wrk)
-                    runs.setdefault((racer.label, connections), []).append(result)
+                for label, (_command, port) in racers.items():
+                    result = load(port, PATH, connections, duration, wrk)
+                    runs.setdefault((label, connections), []).append(result)
     return runs
 
 
@@ -160,7 +159,8 @@ def run(
     rows = []
     for connections in CONNECTIONS:
         baseline = runs[(WSGIREF, connections)]
-        for label in (STEP01, WSGIREF, GUNICORN, INSTANT):
+        labels = [label for label, conns in runs if conns == connections]
+        for label in labels:
             rows.append(
                 summary_row(connections, label, runs[(label, connections)], baseline)
             )
@@ -220,15 +220,18 @@ def run(
         "Step 01's server keeps connections open (HTTP/1.1) and gives each one a "
         "thread; Python's global interpreter lock lets one thread run Python code "
         "at a time, so the threads mostly take turns.",
-        "Step 01's server and wsgiref write an access-log line for every request "
-        "(to a file here); gunicorn writes none unless asked to.",
+        "Step 01's server and wsgiref write an access-log line for every request, "
+        "gunicorn none unless asked to; every server's output goes to /dev/null.",
+        "gunicorn's gthread workers keep connections open and answer from 8 "
+        "threads each; step 01's `--workers 2` row (when its server.py has that "
+        "option) forks 2 processes that share the listening socket.",
         "The ceiling row is an asyncio server that answers every request at once, "
         "without WSGI: no server in this table can look faster than that.",
     ]
     notes += failure_notes(runs)
     return Section(
         name="servers",
-        title="WSGI servers: step 01 vs wsgiref vs gunicorn",
+        title="WSGI servers: step 01 vs wsgiref vs gunicorn (sync and gthread)",
         about=ABOUT,
         tables=[table],
         notes=notes,
