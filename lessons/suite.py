@@ -107,6 +107,22 @@ def shared_database(steps: list[Step]):
             server.stop()
 
 
+def merge_course_results(results: list[Result]) -> list[Result]:
+    """One `tests` line for the course's test files, after the steps in order."""
+    steps = [result for result in results if not result.name.endswith(".py")]
+    course = [result for result in results if result.name.endswith(".py")]
+    if not course:
+        return sorted(steps, key=lambda result: result.name)
+    counts: dict[str, int] = {}
+    for result in course:
+        for word, number in result.counts.items():
+            counts[word] = counts.get(word, 0) + number
+    code = max(result.exit_code for result in course)
+    seconds = sum(result.seconds for result in course)
+    merged = Result("tests", code, seconds, counts)
+    return [*sorted(steps, key=lambda result: result.name), merged]
+
+
 def report_progress(running: dict[str, float], finished: threading.Event) -> None:
     """Every few seconds, say which steps are still running and for how long."""
     while not finished.wait(PROGRESS_EVERY):
@@ -128,8 +144,8 @@ def run_suite(
         if system.find(key) is None:
             print(f"note: {system.missing_message(key)}")
     folders = [step.path for step in steps]
-    if include_course and (ROOT / "tests").is_dir():
-        folders.append(ROOT / "tests")
+    if include_course:  # the course's own tests: a process per file, side by side
+        folders += sorted((ROOT / "tests").glob("test_*.py"))
     # The slowest first (as last time), so the lanes end at about the same time.
     last = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     folders.sort(key=lambda folder: -last.get(folder.name, 0))
@@ -145,6 +161,7 @@ def run_suite(
         finally:
             running.pop(folder.name, None)
 
+    started = time.monotonic()
     with shared_database(steps) as extra_env:
         env = {**os.environ, **extra_env}
         threading.Thread(target=report_progress, args=(running, finished)).start()
@@ -153,7 +170,7 @@ def run_suite(
                 results = list(pool.map(lambda folder: one(folder, env), folders))
         finally:
             finished.set()
-    results.sort(key=lambda result: result.name)
+    results = merge_course_results(results)
     with contextlib.suppress(OSError):
         TIMES.parent.mkdir(exist_ok=True)
         TIMES.write_text(json.dumps({**last, **{r.name: r.seconds for r in results}}))
@@ -170,6 +187,7 @@ def run_suite(
         f"total: {totals.get('passed', 0)} passed, {failed} failed, "
         f"{totals.get('skipped', 0)} skipped"
     )
+    print(f"wall time: {time.monotonic() - started:.1f} s")
     broken = [result.name for result in results if not result.ok]
     if broken:
         print(f"failing: {', '.join(broken)}", file=sys.stderr)

@@ -117,10 +117,16 @@ def headings(markdown: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def site_build(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """The site, built once for this module with `mkdocs build --strict`."""
     folder = tmp_path_factory.mktemp("site")
-    result = build_site(ROOT / "mkdocs.yml", folder)
+    return folder, build_site(ROOT / "mkdocs.yml", folder)
+
+
+@pytest.fixture(scope="module")
+def site(site_build) -> Path:
+    """The built site's folder (the build must have passed)."""
+    folder, result = site_build
     if result.returncode != 0:
         pytest.fail(f"mkdocs build --strict failed:\n{result.stdout}{result.stderr}")
     return folder
@@ -129,8 +135,8 @@ def site(tmp_path_factory) -> Path:
 # --- the build -----------------------------------------------------------------
 
 
-def test_the_strict_build_is_clean(tmp_path):
-    result = build_site(ROOT / "mkdocs.yml", tmp_path / "site")
+def test_the_strict_build_is_clean(site_build):
+    _folder, result = site_build
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output

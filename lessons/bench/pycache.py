@@ -211,8 +211,9 @@ def timing_table(rows: list[Row], runs: int) -> str:
     )
 
 
-def run(runs: int = RUNS) -> Section:
+def run(runs: int | None = None) -> Section:
     """Run the benchmark and describe it as a Section."""
+    runs = runs or RUNS
     step = newest_flask_step()
     table = timing_table(measure(runs, step), runs)
     notes = [
