@@ -124,12 +124,12 @@ def contenders():
     """Every server of the `servers` benchmark, running; {label: port}."""
     racers = servers.contenders()
     with contextlib.ExitStack() as started:
-        for command, port in racers.values():
+        for command, port, env in racers.values():
             log = Path(os.devnull)
             started.enter_context(
-                running(command, port, log=log, cwd=servers.STEP_FOLDER)
+                running(command, port, log=log, cwd=servers.STEP_FOLDER, env=env)
             )
-        yield {label: port for label, (_command, port) in racers.items()}
+        yield {label: port for label, (_command, port, _env) in racers.items()}
 
 
 @pytest.mark.parametrize(
@@ -377,6 +377,7 @@ def test_the_pool_answers_every_request_with_far_fewer_connections(books_databas
     assert opened[pool.POOLED] <= pool.POOL_SIZE * pool.WORKERS + 2
     section = pool.describe(runs, opened, {}, 0.3, 1, used_wrk=False)
     assert len(section.tables[0].splitlines()) == 2 + 4
+    assert "| 8 | a pool of 5 per worker |" in section.tables[0]
 
 
 @pytest.mark.parametrize("pool_size", [0, 5])
