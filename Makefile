@@ -38,7 +38,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 			exit 1; }; }
 	@echo "Installing the locked packages into $(VENV) (requirements.lock)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
-	@$(BIN)/pip install --quiet -r requirements.lock
+	@# Not --quiet: installing takes a while, and pip's lines show it is moving.
+	@$(BIN)/pip install --progress-bar off --disable-pip-version-check -r requirements.lock
 	@$(BIN)/pip install --quiet --no-deps --editable .
 	@touch $@
 

@@ -40,10 +40,13 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+# Looked up once, here: between fork and exec the child should only call it.
+PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
+
+
 def die_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGTERM when our parent dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(command: list[str], outlive: bool = False, **options) -> subprocess.Popen:
@@ -51,7 +54,7 @@ def start(command: list[str], outlive: bool = False, **options) -> subprocess.Po
 
     Unless `outlive` is True (`lessons db start`), the process dies with us.
     """
-    if not outlive and sys.platform == "linux":
+    if not outlive and PRCTL is not None:
         options["preexec_fn"] = die_with_parent
     process = subprocess.Popen(command, start_new_session=True, **options)
     if not outlive:

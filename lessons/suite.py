@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lessons import settings, system
+from lessons import processes, settings, system
 from lessons.pytest_plugin import SHARED_SERVER
 from lessons.steps import ROOT, Step
 from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
@@ -59,19 +59,25 @@ def closing_counts(output: str) -> dict[str, int]:
     return {}
 
 
-def run_pytest(folder: Path, extra_args: list[str], env: dict[str, str]) -> Result:
+def run_pytest(
+    folder: Path, extra_args: list[str], env: dict[str, str], children: list
+) -> Result:
     """Run pytest on one folder; print its whole output when it is done."""
     # Relative paths read better in the output; a folder elsewhere stays whole.
     target = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
     command = [sys.executable, "-m", "pytest", str(target), *extra_args]
     started = time.monotonic()
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
-    output = done.stdout + done.stderr
+    # Started like every server: it dies with `lessons test`, even a killed one.
+    process = processes.start(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    children.append(process)
+    output = process.communicate()[0]
+    processes.stop(process)  # forget the note that it was started
     print(f"\n=== {folder.name} ===\n{output}", end="", flush=True)
     seconds = time.monotonic() - started
-    return Result(folder.name, done.returncode, seconds, closing_counts(output))
+    return Result(folder.name, process.returncode, seconds, closing_counts(output))
 
 
 def describe(result: Result) -> str:
@@ -150,6 +156,7 @@ def run_suite(
     last = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     folders.sort(key=lambda folder: -last.get(folder.name, 0))
     running: dict[str, float] = {}
+    children: list = []  # the pytest processes, to stop on Ctrl-C
     finished = threading.Event()
 
     def one(folder: Path, env: dict[str, str]) -> Result:
@@ -157,7 +164,7 @@ def run_suite(
         running[folder.name] = time.monotonic()
         print(f"started {folder.name}", flush=True)
         try:
-            return run_pytest(folder, extra_args, env)
+            return run_pytest(folder, extra_args, env, children)
         finally:
             running.pop(folder.name, None)
 
@@ -165,11 +172,16 @@ def run_suite(
     with shared_database(steps) as extra_env:
         env = {**os.environ, **extra_env}
         threading.Thread(target=report_progress, args=(running, finished)).start()
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
-            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                results = list(pool.map(lambda folder: one(folder, env), folders))
+            results = list(pool.map(lambda folder: one(folder, env), folders))
+        except KeyboardInterrupt:
+            for child in children:  # in sessions of their own: Ctrl-C missed them
+                processes.stop(child)
+            raise
         finally:
             finished.set()
+            pool.shutdown()
     results = merge_course_results(results)
     with contextlib.suppress(OSError):
         TIMES.parent.mkdir(exist_ok=True)

@@ -178,6 +178,7 @@ def test_lessons_test_prints_a_line_per_step_and_a_total():
     result = lessons("test", "02")
     assert result.returncode == 0, result.stdout[-2000:]
     assert re.search(r"^02_flask_minimal\s+ok\s+\d+ passed", result.stdout, re.M)
+    assert "started 02_flask_minimal" in result.stdout  # progress, as it goes
     assert re.search(r"^total: \d+ passed, 0 failed, 0 skipped$", result.stdout, re.M)
 
 
