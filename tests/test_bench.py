@@ -29,7 +29,6 @@ from lessons.bench.common import (
     Check,
     Section,
     markdown_table,
-    median,
     milliseconds,
     percentile,
     times,
@@ -42,16 +41,6 @@ STEP05 = books.STEP_FOLDER
 # --------------------------------------------------------------------------
 # Statistics and formatting
 # --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [([7.0], 7.0), ([3.0, 1.0, 2.0], 2.0), ([4.0, 1.0, 3.0, 2.0], 2.5)],
-)
-def test_median_is_the_middle_value_or_the_mean_of_the_two_middle_ones(
-    values, expected
-):
-    assert median(values) == expected
 
 
 @pytest.mark.parametrize(
@@ -75,10 +64,9 @@ def test_a_percentile_outside_0_to_100_is_refused(percent):
         percentile([1, 2, 3], percent)
 
 
-@pytest.mark.parametrize("statistic", [median, lambda values: percentile(values, 50)])
-def test_no_values_have_no_statistics(statistic):
+def test_no_values_have_no_percentile():
     with pytest.raises(ValueError, match="no values"):
-        statistic([])
+        percentile([], 50)
 
 
 @pytest.mark.parametrize(

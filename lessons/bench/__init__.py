@@ -47,9 +47,8 @@ lessons bench servers pagination   # only the ones you name
 lessons bench --write              # all of them, then rewrite this page
 ```
 
- The `servers` benchmark uses the load
-generator wrk when it is installed (`sudo apt install wrk`) and a built-in one
-otherwise; `pagination` and `pool` start a
+The `servers` benchmark uses the load generator wrk when it is installed (`sudo
+apt install wrk`) and a built-in one otherwise; `pagination` and `pool` start a
 throwaway MariaDB/MySQL server of their own, so your data is never touched.
 
 Every figure is a median of several runs. Things that are compared run in the

@@ -7,6 +7,7 @@ clock runs around `import app` and, for the steps with a factory, around
 `create_app()`. Python's own start-up is measured apart, as a baseline.
 """
 
+import statistics
 import subprocess
 import sys
 import time
@@ -16,7 +17,6 @@ from lessons.bench.common import (
     BenchmarkUnavailable,
     Section,
     markdown_table,
-    median,
     milliseconds,
     times,
 )
@@ -110,16 +110,20 @@ def run(runs: int = RUNS) -> Section:
     baseline = None
     rows = []
     for step, timings in boots.items():
-        total = median([boot.total for boot in timings])
+        total = statistics.median([boot.total for boot in timings])
         baseline = baseline or total  # the first step: a bare WSGI app
         if timings[0].create_seconds is None:
             create = "— (built by the import)"
         else:
-            create = milliseconds(median([boot.create_seconds for boot in timings]))
+            create = milliseconds(
+                statistics.median([boot.create_seconds for boot in timings])
+            )
         rows.append(
             [
                 f"{step.number} `{step.name}`",
-                milliseconds(median([boot.import_seconds for boot in timings])),
+                milliseconds(
+                    statistics.median([boot.import_seconds for boot in timings])
+                ),
                 create,
                 milliseconds(total),
                 times(total / baseline),
@@ -130,7 +134,7 @@ def run(runs: int = RUNS) -> Section:
         rows,
         align="lrrrr",
     )
-    start = median([python_start_seconds() for _ in range(runs)])
+    start = statistics.median([python_start_seconds() for _ in range(runs)])
     notes = [
         f"Median of {runs} fresh processes per step, the steps taking turns, with "
         "the bytecode cache warm. `import app` includes everything the app imports "

@@ -16,7 +16,6 @@ import importlib.metadata
 import math
 import os
 import platform
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,18 +24,6 @@ from lessons import database
 
 class BenchmarkUnavailable(Exception):
     """A benchmark cannot run on this machine; the message says what is missing."""
-
-
-# --------------------------------------------------------------------------
-# Statistics
-# --------------------------------------------------------------------------
-
-
-def median(values: Sequence[float]) -> float:
-    """The middle value (the mean of the two middle ones for an even count)."""
-    if not values:
-        raise ValueError("the median of no values is undefined")
-    return statistics.median(values)
 
 
 def percentile(values: Sequence[float], percent: float) -> float:
@@ -52,11 +39,6 @@ def percentile(values: Sequence[float], percent: float) -> float:
     ordered = sorted(values)
     rank = math.ceil(percent / 100 * len(ordered))  # 1-based
     return ordered[rank - 1]
-
-
-# --------------------------------------------------------------------------
-# Formatting numbers
-# --------------------------------------------------------------------------
 
 
 def milliseconds(seconds: float) -> str:
@@ -79,11 +61,6 @@ def times(ratio: float) -> str:
     if ratio >= 100:
         return f"{ratio:,.0f}×"
     return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
-
-
-# --------------------------------------------------------------------------
-# Tables and checks
-# --------------------------------------------------------------------------
 
 
 def markdown_table(
@@ -109,7 +86,7 @@ def markdown_table(
 
 @dataclass(frozen=True)
 class Check:
-    """One target from the issue, and whether this run met it."""
+    """One target a lesson claims, and whether this run met it."""
 
     target: str  # what should hold, e.g. "keyset page 10,000 within 1.5× of page 1"
     passed: bool
@@ -133,11 +110,6 @@ class Section:
     checks: list[Check] = field(default_factory=list)
     parts: dict[str, str] = field(default_factory=dict)  # program -> version
     seconds: float = 0.0  # how long the benchmark took, set by main()
-
-
-# --------------------------------------------------------------------------
-# The machine line: the numbers describe one machine, on one day
-# --------------------------------------------------------------------------
 
 
 def machine_line(parts: dict[str, str], today: datetime.date | None = None) -> str:
