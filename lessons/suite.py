@@ -182,10 +182,10 @@ def run_suite(
         finally:
             finished.set()
             pool.shutdown()
-    results = merge_course_results(results)
     with contextlib.suppress(OSError):
         TIMES.parent.mkdir(exist_ok=True)
         TIMES.write_text(json.dumps({**last, **{r.name: r.seconds for r in results}}))
+    results = merge_course_results(results)
 
     print("\n=== summary ===")
     totals: dict[str, int] = {}

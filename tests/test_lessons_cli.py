@@ -291,8 +291,10 @@ def test_nothing_outlives_a_killed_lessons_run_05_production():
 
 
 def test_the_next_command_stops_what_a_dead_one_left_running():
+    # The owner ends but is not waited for: a zombie, whose pid no new process
+    # can take, and that counts as gone.
     owner = subprocess.Popen([sys.executable, "-c", "pass"])
-    owner.wait()  # a pid that no process has any more
+    assert gone_within([owner.pid], 15) == []
     leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
     note = {"owner": owner.pid, "pid": leftover.pid}
     note["command"] = processes.command_line(leftover.pid)
@@ -307,3 +309,4 @@ def test_the_next_command_stops_what_a_dead_one_left_running():
     finally:
         leftover.kill()
         leftover.wait()
+        owner.wait()
