@@ -69,6 +69,16 @@ def command_line(pid: int) -> str | None:
     return None
 
 
+def start_time(pid: int) -> str | None:
+    """When the process started (Linux: clock ticks after boot), or None.
+
+    With the pid it names one process for good: a reused pid starts later.
+    """
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    return None
+
+
 def alive(pid: int) -> bool:
     """True when a process with this id exists (signal 0 asks; it sends nothing)."""
     try:
@@ -88,7 +98,7 @@ def note_started(process: subprocess.Popen) -> None:
     with contextlib.suppress(OSError):
         STARTED.mkdir(parents=True, exist_ok=True)
         note = {"owner": os.getpid(), "pid": process.pid}
-        note["command"] = command_line(process.pid) or ""
+        note["started"] = start_time(process.pid)
         (STARTED / f"{process.pid}.json").write_text(json.dumps(note))
 
 
@@ -101,7 +111,7 @@ def stop_leftovers() -> list[int]:
             if alive(note["owner"]):
                 continue  # still in use by the command that started it
             # A pid can be reused: only stop the process we really started.
-            if alive(note["pid"]) and command_line(note["pid"]) == note["command"]:
+            if alive(note["pid"]) and start_time(note["pid"]) == note["started"]:
                 stop_group(note["pid"])
                 stopped.append(note["pid"])
             path.unlink()

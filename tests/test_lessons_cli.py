@@ -297,7 +297,7 @@ def test_the_next_command_stops_what_a_dead_one_left_running():
     assert gone_within([owner.pid], 15) == []
     leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
     note = {"owner": owner.pid, "pid": leftover.pid}
-    note["command"] = processes.command_line(leftover.pid)
+    note["started"] = processes.start_time(leftover.pid)
     path = processes.STARTED / f"{leftover.pid}.json"
     processes.STARTED.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(note))
