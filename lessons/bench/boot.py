@@ -104,8 +104,9 @@ def measure(runs: int = RUNS) -> dict[Step, list[Boot]]:
     return boots
 
 
-def run(runs: int = RUNS) -> Section:
+def run(runs: int | None = None) -> Section:
     """Run the benchmark and describe it as a Section."""
+    runs = runs or RUNS
     boots = measure(runs)
     baseline = None
     rows = []
