@@ -19,7 +19,7 @@ STEP ?=
 # mkdocs < 2, so the notice is not for us.
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help install run test docs docs-build lint format clean lock
+.PHONY: help install run test docs docs-build lint format clean clean-caches lock
 
 help:
 	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -38,7 +38,8 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 			exit 1; }; }
 	@echo "Installing the locked packages into $(VENV) (requirements.lock)"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "pip==$(PIP_VERSION)"
-	@$(BIN)/pip install --quiet -r requirements.lock
+	@# Not --quiet: installing takes a while, and pip's lines show it is moving.
+	@$(BIN)/pip install --progress-bar off --disable-pip-version-check -r requirements.lock
 	@$(BIN)/pip install --quiet --no-deps --editable .
 	@touch $@
 
@@ -64,10 +65,15 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-clean:
+clean: clean-caches
 	-@test -x $(BIN)/lessons && $(BIN)/lessons db stop >/dev/null 2>&1; true
 	rm -rf .lessons site .pytest_cache .ruff_cache
-	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+# Every __pycache__ of the course, never one inside a virtual environment
+# (.venv here, or a learner's venv/ in a step folder): those belong to pip.
+clean-caches:
+	find . \( -name .venv -o -name venv -o -name .lock-venv \) -prune \
+		-o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # Re-resolve every dependency to its newest allowed version and pin the result.
 # Run it on purpose, then commit requirements.lock with a message saying why.

@@ -1,192 +1,174 @@
 """The `lessons` command: list, run, test, diff, db, docs, doctor and bench.
 
 Every command answers wrong input with one line that says what to do, and a
-non-zero exit code; a traceback means a bug in this tool.
+non-zero exit code; a traceback means a bug in this tool. Each command's help
+is its docstring (`lessons --help`, `lessons run --help`).
 """
 
-import argparse
 import subprocess
 import sys
 
-from lessons import doctor, suite
-from lessons.diff import diff_steps, write_docs_diffs
+import click
+
+from lessons import processes
 from lessons.errors import LessonsError
-from lessons.steps import ROOT, UnknownStep, all_steps, find_step
+from lessons.steps import ROOT, all_steps, find_step
 
 DOCS_ADDRESS = "127.0.0.1:8000"
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line plus where to look for help."""
+class Port(click.ParamType):
+    """A port number: a whole number from 1 to 65535."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+    name = "port"
 
-
-def port_number(text: str) -> int:
-    """argparse type for --port: a whole number from 1 to 65535."""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(
-            f"--port must be a number from 1 to 65535, not {text!r}"
-        )
-    return int(text)
+    def convert(self, value, param, ctx) -> int:
+        """The number, or a usage error that says what a port is."""
+        if str(value).isdigit() and 1 <= int(value) <= 65535:
+            return int(value)
+        self.fail(f"must be a number from 1 to 65535, not {value!r}", param, ctx)
 
 
-def command_list(arguments: argparse.Namespace) -> int:
-    """Print every step with its title, summary and the system parts it needs."""
+PORT = Port()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def lessons() -> None:
+    """The course tool: run, test and compare the steps of wsgi-to-flask."""
+    for pid in processes.stop_leftovers():
+        click.echo(f"Stopped process {pid}, left running by an earlier command.")
+
+
+@lessons.command("list")
+def list_steps() -> None:
+    """List the steps with their titles and what they need."""
     for step in all_steps():
+        click.echo(f"{step.number}  {step.title}")
+        click.echo(f"    {step.summary}")
         needs = ", ".join(step.needs) or "nothing beyond Python"
-        print(f"{step.number}  {step.title}")
-        print(f"    {step.summary}")
-        print(f"    folder: {step.name}/   needs: {needs}")
-    return 0
+        click.echo(f"    folder: {step.name}/   needs: {needs}")
 
 
-def command_run(arguments: argparse.Namespace) -> int:
-    """Serve one step (the newest by default) until Ctrl-C."""
-    # Imported here, as in the other commands that need the database driver:
-    # `lessons doctor` must work even before the packages are installed.
-    from lessons import runner
+@lessons.command()
+@click.argument("step", required=False)
+@click.option("--host", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", type=PORT, help="Port (step 01: 8080, Flask: 5000).")
+@click.option(
+    "--production", is_flag=True, help="Step 05: serve through nginx and gunicorn."
+)
+@click.option(
+    "--app-servers",
+    type=click.IntRange(1, 8),
+    default=1,
+    metavar="N",
+    help="With --production: N gunicorns (1-8) behind one nginx upstream.",
+)
+def run(
+    step: str | None, host: str, port: int | None, production: bool, app_servers: int
+) -> int:
+    """Serve a step (default: the newest) until Ctrl-C."""
+    from lessons import runner  # needs the database driver; doctor must not
 
-    step = find_step(arguments.step) if arguments.step else all_steps()[-1]
-    # Step 01's README uses port 8080 (its server's default); Flask's is 5000.
-    default_port = 8080 if (step.path / "server.py").exists() else 5000
-    if arguments.production:
-        return runner.run_production(
-            step, arguments.port or 8080, arguments.app_servers
-        )
-    return runner.run_step(step, arguments.host, arguments.port or default_port)
+    chosen = find_step(step) if step else all_steps()[-1]
+    if production:
+        return runner.run_production(chosen, port or 8080, app_servers)
+    default_port = 8080 if (chosen.path / "server.py").exists() else 5000
+    return runner.run_step(chosen, host, port or default_port)
 
 
-def command_test(arguments: argparse.Namespace) -> int:
-    """Run the tests of the chosen steps (all, plus the course's own, by default)."""
-    steps = [find_step(wanted) for wanted in arguments.steps] or all_steps()
-    return suite.run_suite(steps, not arguments.steps, arguments.pytest_args)
+@lessons.command(context_settings={"ignore_unknown_options": True})
+@click.argument("steps", nargs=-1)
+@click.option("--jobs", default=2, show_default=True, help="Steps run side by side.")
+def test(steps: tuple[str, ...], jobs: int) -> int:
+    """Run the tests of the steps (default: all, and the course's own).
+
+    Options after `--` go to pytest: lessons test 04 -- -k pagination
+    """
+    from lessons import suite
+
+    # Step names come first (01, 1, 01_raw_wsgi); the rest is pytest's.
+    count = next(
+        (i for i, arg in enumerate(steps) if not arg[:1].isdigit()), len(steps)
+    )
+    names, pytest_args = list(steps[:count]), list(steps[count:])
+    chosen = [find_step(name) for name in names] or all_steps()
+    return suite.run_suite(chosen, not names, pytest_args, jobs)
 
 
-def command_diff(arguments: argparse.Namespace) -> int:
-    """Print what changed from one step to another (or --write the docs' diffs)."""
-    if arguments.write:
+@lessons.command()
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option("--write", is_flag=True, help="Update docs/diffs/NN.diff (the docs).")
+def diff(old: str | None, new: str | None, write: bool) -> None:
+    """Print what changed from one step to another: the lesson."""
+    from lessons.diff import diff_steps, write_docs_diffs
+
+    if write:
         for path in write_docs_diffs(all_steps(), ROOT / "docs" / "diffs"):
-            print(f"wrote {path.relative_to(ROOT)}")
-        return 0
-    if not (arguments.old and arguments.new):
-        raise UnknownStep("name two steps, e.g. lessons diff 03 04")
-    old, new = find_step(arguments.old), find_step(arguments.new)
-    sys.stdout.write(diff_steps(old.path, new.path))
-    return 0
+            click.echo(f"wrote {path.relative_to(ROOT)}")
+        return
+    if not (old and new):
+        raise LessonsError("name two steps, e.g. lessons diff 03 04")
+    click.echo(diff_steps(find_step(old).path, find_step(new).path), nl=False)
 
 
-def command_db(arguments: argparse.Namespace) -> int:
+@lessons.command()
+@click.argument(
+    "action", type=click.Choice(["start", "stop", "status", "env", "shell"])
+)
+def db(action: str) -> int:
     """Start, stop or inspect the throwaway database server."""
-    from lessons import mysql
+    from lessons import db_commands
 
-    actions = {
-        "start": mysql.db_start,
-        "stop": mysql.db_stop,
-        "status": mysql.db_status,
-        "env": mysql.db_env,
-        "shell": mysql.db_shell,
-    }
-    return actions[arguments.action](ROOT)
+    return getattr(db_commands, f"db_{action}")(ROOT)
 
 
-def command_docs(arguments: argparse.Namespace) -> int:
+@lessons.command()
+def docs() -> int:
     """Serve the docs site, rebuilding when the docs or any step change."""
     watch = [f"--watch={step.name}" for step in all_steps()]
     command = [sys.executable, "-m", "mkdocs", "serve", "-a", DOCS_ADDRESS, *watch]
-    try:
-        return subprocess.run(command, cwd=ROOT, check=False).returncode
-    except KeyboardInterrupt:
-        return 0
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
 
 
-def command_bench(arguments: argparse.Namespace) -> int:
-    """Measure what the lessons claim; --write puts the tables in the docs."""
-    from lessons import bench  # imported here: only this command needs it
+@lessons.command()
+def doctor() -> int:
+    """Check this machine and say how to fix what is missing."""
+    from lessons import doctor as checks
 
-    return bench.main(arguments.names, write=arguments.write)
-
-
-def command_doctor(arguments: argparse.Namespace) -> int:
-    """Check the machine and say how to fix what is missing."""
-    problems = doctor.check()
+    problems = checks.check()
     for problem in problems:
-        print(f"to fix: {problem}")
+        click.echo(f"to fix: {problem}")
     return 1 if problems else 0
 
 
-def build_parser() -> Parser:
-    """The command line: one sub-command per thing a learner does."""
-    parser = Parser(prog="lessons", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+@lessons.command()
+@click.argument("names", nargs=-1)
+@click.option("--write", is_flag=True, help="Run all, then rewrite docs/benchmarks.md.")
+def bench(names: tuple[str, ...], write: bool) -> int:
+    """Measure what the lessons claim (default: every benchmark)."""
+    from lessons import bench as benchmarks
 
-    commands.add_parser("list", help="list the steps").set_defaults(run=command_list)
-
-    run = commands.add_parser("run", help="serve a step (default: the newest)")
-    run.add_argument("step", nargs="?", help="step number, e.g. 01")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=port_number, default=None)
-    run.add_argument(
-        "--production",
-        action="store_true",
-        help="step 05 only: serve through nginx and gunicorn (port 8080)",
-    )
-    run.add_argument(
-        "--app-servers",
-        type=int,
-        choices=range(1, 9),
-        default=1,
-        metavar="N",
-        help="with --production: N gunicorns (1-8) behind one nginx upstream",
-    )
-    run.set_defaults(run=command_run)
-
-    test = commands.add_parser("test", help="run the tests, one process per step")
-    test.add_argument("steps", nargs="*", help="step numbers (default: all)")
-    test.add_argument(
-        "--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed to pytest"
-    )
-    test.set_defaults(run=command_test)
-
-    diff = commands.add_parser("diff", help="what changed between two steps")
-    diff.add_argument("old", nargs="?")
-    diff.add_argument("new", nargs="?")
-    diff.add_argument(
-        "--write",
-        action="store_true",
-        help="update docs/diffs/NN.diff for every step (the docs show them)",
-    )
-    diff.set_defaults(run=command_diff)
-
-    db = commands.add_parser("db", help="the throwaway database server")
-    db.add_argument("action", choices=["start", "stop", "status", "env", "shell"])
-    db.set_defaults(run=command_db)
-
-    commands.add_parser("docs", help="serve the docs site").set_defaults(
-        run=command_docs
-    )
-    commands.add_parser("doctor", help="check this machine").set_defaults(
-        run=command_doctor
-    )
-
-    bench = commands.add_parser("bench", help="run the benchmarks")
-    bench.add_argument("names", nargs="*", help="which ones (default: all)")
-    bench.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
-    bench.set_defaults(run=command_bench)
-    return parser
+    return benchmarks.main(list(names), write)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `lessons` command."""
-    arguments = build_parser().parse_args(argv)
+    """Entry point: usage mistakes and LessonsErrors are one line on stderr."""
     try:
-        return arguments.run(arguments)
-    except LessonsError as problem:
-        print(f"lessons: {problem}", file=sys.stderr)
+        with processes.interrupt_on_termination():
+            code = lessons.main(argv, prog_name="lessons", standalone_mode=False)
+    except click.UsageError as problem:
+        where = problem.ctx.command_path if problem.ctx else "lessons"
+        click.echo(
+            f"{where}: {problem.format_message()} (see: {where} --help)", err=True
+        )
         return 2
-    except KeyboardInterrupt:
+    except LessonsError as problem:
+        click.echo(f"lessons: {problem}", err=True)
+        return 2
+    except (KeyboardInterrupt, click.Abort):
         return 130
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -11,30 +11,13 @@ import difflib
 import itertools
 from pathlib import Path
 
-# Names that never belong in a lesson's diff.
-IGNORED_NAMES = {
-    "__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
-    "venv",
-    ".venv",
-    ".lessons",
-    "site",
-    ".env",
-}
-IGNORED_SUFFIXES = (".pyc", ".pyo", ".log", ".pid")
+from lessons.steps import Step
 
 
 def lesson_files(folder: Path) -> dict[str, Path]:
     """The step's files that belong to the lesson, keyed by their relative path."""
-    files = {}
-    for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part in IGNORED_NAMES for part in relative.parts):
-            continue
-        if path.is_file() and not path.name.endswith(IGNORED_SUFFIXES):
-            files[relative.as_posix()] = path
-    return files
+    files = Step("", folder).files()
+    return {path.relative_to(folder).as_posix(): path for path in files}
 
 
 def read_lines(path: Path | None) -> list[str] | None:

@@ -1,114 +1,222 @@
-"""Starting and stopping servers on loopback, for the tests and `lessons run`."""
+"""Starting and stopping the servers the tooling runs, so that none outlives us.
+
+Every server starts through `start()`: in a process group of its own (stopping
+the group stops the workers it forks: gunicorn's, nginx's), and on Linux with a
+parent-death signal, so the kernel sends it SIGTERM the moment the process that
+started it dies, even of a SIGKILL that runs no cleanup code at all. Each start
+is also noted in `.lessons/started/`; the next `lessons` command stops whatever
+an earlier one left behind (`stop_leftovers`), on systems without that signal too.
+"""
 
 import contextlib
+import ctypes
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
+
+STARTED = Path(__file__).resolve().parent.parent / ".lessons" / "started"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     """Ask the operating system for a port nobody is using right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     """True when something already listens on host:port."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+    with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((host, port)) == 0
 
 
-def wait_for_port(
-    port: int,
-    host: str = "127.0.0.1",
-    timeout: float = 15.0,
-    process: subprocess.Popen | None = None,
-) -> None:
-    """Wait until host:port accepts connections; fail early if `process` dies."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            code = process.returncode
-            raise RuntimeError(f"{process.args!r} exited with code {code}")
-        if port_in_use(port, host):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing answered on {host}:{port} after {timeout:.0f} s")
+# Looked up once, here: between fork and exec the child should only call it.
+PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: ask Linux for SIGTERM when our parent dies."""
+    PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start(command: list[str], outlive: bool = False, **options) -> subprocess.Popen:
+    """Start `command` in a process group of its own (Popen's other `options`).
+
+    Unless `outlive` is True (`lessons db start`), the process dies with us.
+    """
+    if not outlive and PRCTL is not None:
+        options["preexec_fn"] = die_with_parent
+    process = subprocess.Popen(command, start_new_session=True, **options)
+    if not outlive:
+        note_started(process)
+    return process
+
+
+def command_line(pid: int) -> str | None:
+    """The command line of a running process (Linux), or None."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return None
+
+
+def start_time(pid: int) -> str | None:
+    """When the process started (Linux: clock ticks after boot), or None.
+
+    With the pid it names one process for good: a reused pid starts later.
+    """
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    return None
+
+
+def alive(pid: int) -> bool:
+    """True when a process with this id exists (signal 0 asks; it sends nothing)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists; it belongs to another user
+    # A zombie has ended; it only waits for its parent to read its exit code.
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def note_started(process: subprocess.Popen) -> None:
+    """Write down who started which process, for stop_leftovers()."""
+    with contextlib.suppress(OSError):
+        STARTED.mkdir(parents=True, exist_ok=True)
+        note = {"owner": os.getpid(), "pid": process.pid}
+        note["started"] = start_time(process.pid)
+        (STARTED / f"{process.pid}.json").write_text(json.dumps(note))
+
+
+def stop_leftovers() -> list[int]:
+    """Stop the processes of earlier commands whose owner is gone; their pids."""
+    stopped = []
+    for path in STARTED.glob("*.json") if STARTED.is_dir() else []:
+        with contextlib.suppress(OSError, ValueError):
+            note = json.loads(path.read_text())
+            if alive(note["owner"]):
+                continue  # still in use by the command that started it
+            # A pid can be reused: only stop the process we really started.
+            if alive(note["pid"]) and start_time(note["pid"]) == note["started"]:
+                stop_group(note["pid"])
+                stopped.append(note["pid"])
+            path.unlink()
+    return stopped
+
+
+def stop_group(pid: int, timeout: float = 10.0) -> None:
+    """SIGTERM the process group of `pid`, then SIGKILL it if it takes too long."""
+    for signal_number, patience in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal_number)
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
+            if not alive(pid):
+                return
+            time.sleep(0.05)
 
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Stop a process and everything it started: SIGTERM first, then SIGKILL."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+    """Stop a process we started and everything it forked; safe to repeat."""
+    if process.poll() is None:
+        stop_group(process.pid, timeout)
         process.wait()
+    with contextlib.suppress(OSError):
+        (STARTED / f"{process.pid}.json").unlink()
+
+
+def wait_for_port(
+    port: int, process: subprocess.Popen | None = None, timeout: float = 30.0
+) -> None:
+    """Wait until 127.0.0.1:port accepts connections; fail early if `process` dies."""
+    deadline = time.monotonic() + timeout
+    while not port_in_use(port):
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(
+                f"{process.args!r} exited with code {process.returncode}"
+            )
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"nothing answered on 127.0.0.1:{port} in {timeout:.0f} s"
+            )
+        time.sleep(0.05)
 
 
 @contextlib.contextmanager
 def running(
-    command: list[str],
-    port: int,
-    cwd: str | os.PathLike | None = None,
-    env: dict[str, str] | None = None,
-    host: str = "127.0.0.1",
-    timeout: float = 15.0,
+    command: list[str], port: int, log: Path | None = None, **options
 ) -> Iterator[subprocess.Popen]:
-    """Run `command` (a server that will listen on host:port) for the `with` block.
+    """Run a server that listens on 127.0.0.1:port for the `with` block.
 
-    The process gets its own process group, so stopping it also stops any workers
-    it forked (gunicorn, nginx). Its output goes to a pipe that is shown if it
-    fails to start.
+    Its output goes to `log` (default: a temporary file, shown if it does not
+    start): a pipe that nobody reads would fill up and stop a chatty server.
     """
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    with (
+        log.open("ab") if log else tempfile.TemporaryFile() as output,
+        contextlib.ExitStack() as stack,
+    ):
+        process = start(command, stdout=output, stderr=subprocess.STDOUT, **options)
+        stack.callback(stop, process)
         try:
-            wait_for_port(port, host, timeout, process)
+            wait_for_port(port, process)
         except (RuntimeError, TimeoutError) as error:
             stop(process)
-            output = process.stdout.read().decode(errors="replace")
-            raise RuntimeError(f"{error}\n--- its output ---\n{output}") from None
+            output.seek(0)
+            said = log.read_bytes() if log else output.read()
+            said = said.decode(errors="replace")[-3000:]
+            raise RuntimeError(f"{error}\n--- its output ---\n{said}") from None
         yield process
-    finally:
-        stop(process)
-        if process.stdout:
-            process.stdout.close()
 
 
-def run_python(
-    program: str, cwd: str | os.PathLike, env: dict[str, str], *args: str
-) -> str:
-    """Run `python -c program` in a fresh process in `cwd`; return what it printed.
+@contextlib.contextmanager
+def interrupt_on_termination() -> Iterator[None]:
+    """Treat SIGTERM and SIGHUP like Ctrl-C in the block, so cleanup code runs.
 
-    `python -c` puts `cwd` first on sys.path, so `import app` finds that folder's
-    app.py, as `flask run` does. A failure raises RuntimeError with its stderr.
+    By default those signals (`kill`, a closed terminal, a CI timeout) end
+    Python at once, skipping every `finally`; as a KeyboardInterrupt they stop
+    things the way Ctrl-C does. The old handlers come back after the block.
     """
-    result = subprocess.run(
-        [sys.executable, "-c", program, *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+
+    def interrupt(signal_number: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"stopped by signal {signal_number}")
+
+    wanted = (signal.SIGTERM, signal.SIGHUP)
+    previous = {number: signal.signal(number, interrupt) for number in wanted}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def run_python(program: str, cwd: Path, env: dict[str, str], *args: str) -> str:
+    """Run `python -c program` in `cwd` (so `import app` finds its app.py).
+
+    Returns what it printed; a failure raises RuntimeError with its stderr.
+    """
+    command = [sys.executable, "-c", program, *args]
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"python in {cwd} failed:\n{result.stderr.strip()}")
-    return result.stdout
+    if done.returncode != 0:
+        raise RuntimeError(f"python in {cwd} failed:\n{done.stderr.strip()}")
+    return done.stdout

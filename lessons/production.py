@@ -2,9 +2,11 @@
 
 Both servers run as your own processes on loopback, with every path they write
 (pid files, logs, nginx's buffers) inside one temporary folder: no root, no system
-service, nothing left behind but the logs.
+service, nothing left behind but the logs. Both die with the process that started
+them, even when it is killed (lessons/processes.py).
 """
 
+import ast
 import contextlib
 import os
 import re
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from lessons import system
 from lessons.errors import LessonsError
-from lessons.processes import free_port, stop, wait_for_port
+from lessons.processes import free_port, start, stop, wait_for_port
 
 # deploy/README.md's command, run from the step folder.
 GUNICORN_COMMAND = [
@@ -57,8 +59,15 @@ class Chain:
         }
 
 
-# The docs site's origins (`make docs`): the step's own default for CORS_ORIGINS.
-DOCS_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
+def default_origins(step_path: Path) -> str:
+    """The step's own default for CORS_ORIGINS (DEFAULT_ORIGINS in its cors.py)."""
+    tree = ast.parse((step_path / "cors.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == (
+            "DEFAULT_ORIGINS"
+        ):
+            return ast.literal_eval(node.value)
+    raise ChainError(f"{step_path.name}/cors.py has no DEFAULT_ORIGINS")
 
 
 def cors_origin_lines(origins: str) -> str:
@@ -74,7 +83,7 @@ def cors_origin_lines(origins: str) -> str:
     return "\n        ".join(lines) or "# no origins allowed"
 
 
-def gunicorn_names(chain: "Chain") -> list[str]:
+def gunicorn_names(chain: Chain) -> list[str]:
     """Log names: "gunicorn" for the first app server, "gunicorn-2", ... after it."""
     count = len(chain.app_servers)
     return ["gunicorn"] + [f"gunicorn-{number}" for number in range(2, count + 1)]
@@ -95,18 +104,6 @@ def nginx_config(
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", str(value))
     return text
-
-
-def start(command: list[str], log: Path, **options) -> subprocess.Popen:
-    """Start a server in its own process group, its output going to `log`."""
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            **options,
-        )
 
 
 @contextlib.contextmanager
@@ -139,9 +136,8 @@ def production_chain(
     config = folder / "nginx.conf"
     template = step_path / "deploy" / "nginx.conf.template"
     # nginx and the app must allow the same origins: one list for both.
-    origins = settings.get("CORS_ORIGINS") or os.environ.get(
-        "CORS_ORIGINS", DOCS_ORIGINS
-    )
+    origins = settings.get("CORS_ORIGINS") or os.environ.get("CORS_ORIGINS")
+    origins = origins or default_origins(step_path)
     config.write_text(nginx_config(template, folder, port, gunicorn_ports, origins))
 
     environment = {
@@ -155,7 +151,7 @@ def production_chain(
         log = folder / ("gunicorn.log" if number == 1 else f"gunicorn-{number}.log")
         bind = {"GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}"}
         gunicorns.append(
-            start(GUNICORN_COMMAND, log, cwd=step_path, env={**environment, **bind})
+            start_logged(GUNICORN_COMMAND, log, cwd=step_path, env=environment | bind)
         )
     nginx_command = [nginx, "-p", str(folder), "-c", str(config), "-e", "stderr"]
     nginx_process = None
@@ -163,7 +159,7 @@ def production_chain(
         try:
             for gunicorn_port, gunicorn in zip(gunicorn_ports, gunicorns, strict=True):
                 wait_for_port(gunicorn_port, process=gunicorn, timeout=30)
-            nginx_process = start(nginx_command, folder / "error.log")
+            nginx_process = start_logged(nginx_command, folder / "error.log")
             wait_for_port(port, process=nginx_process, timeout=15)
         except (RuntimeError, TimeoutError) as error:
             message = f"the production chain did not start: {error}"
@@ -184,6 +180,12 @@ def production_chain(
             stop(gunicorn)
         if not keep_logs:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def start_logged(command: list[str], log: Path, **options) -> subprocess.Popen:
+    """Start a server that dies with us (lessons.processes), output to `log`."""
+    with log.open("ab") as output:
+        return start(command, stdout=output, stderr=subprocess.STDOUT, **options)
 
 
 def log_tails(folder: Path) -> str:

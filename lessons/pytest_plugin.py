@@ -1,39 +1,40 @@
-"""Fixtures and helpers that the step tests share.
+"""The fixtures the step tests share: a database, a server, a browser, the chain.
 
-pytest loads this plugin by itself (see `[project.entry-points.pytest11]` in
-pyproject.toml), so a step's tests can use these fixtures without importing them.
+pytest loads this plugin by itself (`[project.entry-points.pytest11]` in
+pyproject.toml), so a step's tests use these fixtures without importing
+anything from the tooling:
 
-The database fixtures (steps 04 and 05) run every test on a real server:
-
-- `mysql_server` (one per test session): the MYSQL_* settings of a running
-  server. When MYSQL_HOST is set (environment or `.env`) that is your server;
-  otherwise it is a throwaway one, started in a temporary folder and stopped when
-  the tests end, even when they fail.
-- `mysql_database` (per test): a function that creates a fresh database with a
-  unique name (`test_<random hex>`), loads a schema file into it and returns the
-  settings that point at it. Every database it made is dropped after the test,
-  so tests never see each other's rows and never touch anyone's real databases.
-- `mysql_control` (per test): stop and start the throwaway server on the same
-  port, to test what the app does while its database is down.
-
-A step's tests/conftest.py uses them like this:
-
-    @pytest.fixture
-    def app(mysql_database):
-        settings = mysql_database(STEP_DIR / "schema.sql")  # MYSQL_* -> strings
-        app = create_app(settings)  # or monkeypatch.setenv() each MYSQL_* setting
-        yield app
+- `mysql_database` (per test): `settings = mysql_database(schema_path)` makes a
+  fresh database `test_<random hex>` on a real server, loads the schema file
+  (or nothing for None) and returns its MYSQL_* settings; it is dropped after
+  the test. The server is MYSQL_HOST's when that is set (environment or `.env`),
+  otherwise a throwaway one for the whole session (`mysql_server`: its settings).
+- `mysql_control` (per test): `.stop()` and `.start()` a throwaway server on
+  the same port with the same data; that test's databases live on it.
+- `mysql_connect`: `with mysql_connect(settings) as connection:` opens a
+  connection, to read or change the database behind the app's back.
+- `free_port`: `port = free_port()` a port nobody listens on, on 127.0.0.1.
+- `run_server`: `with run_server(command, port, cwd=..., env=...) as process:`
+  runs a server until the block ends (it dies with pytest, even a killed one).
+- `dump_dom`: `html = dump_dom(url)` loads a page in headless Chromium and
+  returns its DOM once its scripts have run (skips without Chromium).
+- `production_chain`: `with production_chain(step_dir, settings) as chain:`
+  real nginx in front of real gunicorn (skips without nginx).
 """
 
+import itertools
+import os
 import secrets
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from lessons import mysql, system
+from lessons import browser, database, processes, production, settings, system
 from lessons.steps import ROOT
+from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
 
+# `lessons test` starts one throwaway server for all steps and names its folder here.
+SHARED_SERVER = "LESSONS_SHARED_MYSQL"
 HOW_TO_RUN = """\
 each step has its own app.py, so each step's tests run in a process of their own.
 Run one of these instead:
@@ -56,28 +57,23 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]):
     """Refuse a run that would reach more than one step, before importing any.
 
     Python imports a module once per process: if one run collected two steps,
-    the second step's tests would get the first step's `app`. This hook runs
-    before pytest imports any conftest.py, so nothing is imported by mistake.
+    the second step's tests would get the first step's `app`.
     """
     here = early_config.invocation_params.dir
     paths = [here / argument.split("::")[0] for argument in args]
     paths = [path.resolve() for path in paths if path.exists()] or [here.resolve()]
     places = set()
     for path in paths:
-        inside_course = path == ROOT or ROOT in path.parents
-        if not inside_course:
-            continue  # someone else's tests: not ours to judge
-        places.add(step_folder_of(path) or (ROOT / "tests" if path != ROOT else ROOT))
+        if path == ROOT or ROOT in path.parents:  # others' tests are not ours
+            places.add(
+                step_folder_of(path) or (ROOT / "tests" if path != ROOT else ROOT)
+            )
     if ROOT in places or len(places) > 1:
         raise pytest.UsageError(HOW_TO_RUN)
 
 
 def require_part(key: str) -> str:
-    """Return the path of a system part (nginx, chromium, ...) or stop this test.
-
-    Outside CI a missing part skips the test with the command that installs it.
-    Under CI=true it fails instead: CI must never pass by skipping.
-    """
+    """The path of a system part, or a skip (CI: a failure) that says how to get it."""
     path = system.find(key)
     if path is None:
         message = system.missing_message(key)
@@ -87,90 +83,139 @@ def require_part(key: str) -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def mysql_throwaway_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[mysql.ThrowawayServer | None]:
-    """The throwaway server of this test session, or None when MYSQL_HOST is set."""
-    if mysql.settings_from_environment(request.config.rootpath) is not None:
-        yield None
-        return
+def started_server(folder: Path) -> ThrowawayServer:
+    """A throwaway server in `folder`, started, or a failure that says why."""
     require_part("mariadb")
-    server = mysql.ThrowawayServer(tmp_path_factory.mktemp("mysql"))
+    server = ThrowawayServer(folder)
     try:
         server.start()
-    except mysql.DatabaseUnavailable as problem:
+    except DatabaseUnavailable as problem:
         server.stop()
         pytest.fail(str(problem), pytrace=False)
-    try:
-        # A `kill` of pytest then stops the session like Ctrl-C, with teardown.
-        with mysql.interrupt_on_termination():
-            yield server
-    finally:
-        # Runs at the end of the session whatever the tests did; the server
-        # also registered an atexit hook in case pytest itself is cut short.
-        server.stop()
+    return server
 
 
 @pytest.fixture(scope="session")
-def mysql_server(
-    request: pytest.FixtureRequest,
-    mysql_throwaway_server: mysql.ThrowawayServer | None,
-) -> dict[str, str]:
-    """The MYSQL_* settings of the server this test session uses."""
-    if mysql_throwaway_server is not None:
-        return mysql_throwaway_server.settings
-    settings = mysql.settings_from_environment(request.config.rootpath)
-    problem = mysql.server_problem(settings)
+def mysql_server(request: pytest.FixtureRequest, tmp_path_factory) -> dict[str, str]:
+    """The MYSQL_* settings of the server this test session makes databases on."""
+    configured = settings.configured(request.config.rootpath)
+    shared = os.environ.get(SHARED_SERVER)
+    if shared and configured is None:
+        server = ThrowawayServer.attach(Path(shared))
+        if server is None:
+            pytest.fail(f"the shared test server in {shared} is not running")
+        return server.settings
+    if configured is None:
+        server = started_server(tmp_path_factory.mktemp("mysql"))
+        request.addfinalizer(server.stop)
+        request.config.stash[STOPPABLE] = server  # plain pytest: stop this one
+        return server.settings
+    problem = database.server_problem(configured)
     if problem:
         pytest.fail(
-            f"MYSQL_HOST is set (environment or .env), but {mysql.describe(settings)} "
-            f"does not answer: {problem}. Start that server, or unset MYSQL_HOST "
-            f"to let the tests start a throwaway one.",
+            f"MYSQL_HOST is set (environment or .env), but "
+            f"{settings.describe(configured)} does not answer: {problem}. Start "
+            "that server, or unset MYSQL_HOST to let the tests start a throwaway one.",
             pytrace=False,
         )
-    return settings
+    return configured
+
+
+STOPPABLE = pytest.StashKey[ThrowawayServer]()
+
+
+@pytest.fixture(scope="session")
+def mysql_stoppable_server(request, mysql_server, tmp_path_factory) -> ThrowawayServer:
+    """A throwaway server a test may stop: the session's own, or (when the server
+    is shared with other steps, or is yours) one started for these tests alone."""
+    if STOPPABLE not in request.config.stash:
+        if settings.configured(request.config.rootpath) is not None:
+            pytest.skip(
+                "MYSQL_HOST is set, so the tests use your server and never stop "
+                "it; unset MYSQL_HOST to run this test on a throwaway server"
+            )
+        server = started_server(tmp_path_factory.mktemp("mysql-stoppable"))
+        request.addfinalizer(server.stop)
+        request.config.stash[STOPPABLE] = server
+    return request.config.stash[STOPPABLE]
 
 
 @pytest.fixture
-def mysql_database(
-    mysql_server: dict[str, str],
-    mysql_throwaway_server: mysql.ThrowawayServer | None,
-) -> Iterator[Callable[[Path | None], dict[str, str]]]:
+def mysql_database(request: pytest.FixtureRequest, mysql_server):
     """A function that makes a fresh database for this test: see the module doc."""
-    created: list[str] = []
+    created: list[tuple[dict[str, str], str]] = []
+    server = mysql_server
+    if "mysql_control" in request.fixturenames:  # this test will stop its server
+        server = request.getfixturevalue("mysql_stoppable_server").settings
 
     def make_database(schema_path: Path | None = None) -> dict[str, str]:
         """Create `test_<random hex>`, load the schema file, return its settings."""
         name = f"test_{secrets.token_hex(6)}"
-        settings = mysql.create_database(mysql_server, name)
-        created.append(name)  # from now on it is ours to drop
+        found = database.create_database(server, name)
+        created.append((server, name))  # from now on it is ours to drop
         if schema_path is not None:
-            schema = Path(schema_path).read_text(encoding="utf-8")
-            mysql.load_schema(settings, schema)
-        return settings
+            database.load_schema(found, Path(schema_path).read_text(encoding="utf-8"))
+        return found
 
     yield make_database
-
-    if mysql_throwaway_server is not None:
-        mysql_throwaway_server.start()  # a test may have stopped it; no-op if up
-    for name in created:
-        mysql.drop_database(mysql_server, name)
+    for where, name in created:
+        database.drop_database(where, name)
 
 
 @pytest.fixture
-def mysql_control(
-    mysql_throwaway_server: mysql.ThrowawayServer | None,
-) -> Iterator[mysql.ThrowawayServer]:
-    """The session's throwaway server, to `.stop()` and `.start()` in a test.
+def mysql_control(mysql_stoppable_server: ThrowawayServer):
+    """A throwaway server to `.stop()` and `.start()`; restarted after the test."""
+    yield mysql_stoppable_server
+    mysql_stoppable_server.start()
 
-    It restarts on the same port with the same data, so an app keeps its
-    settings. After the test it is started again if the test left it stopped.
+
+@pytest.fixture(scope="session")
+def mysql_connect():
+    """`mysql_connect(settings)`: a connection to use in a `with` block."""
+    return database.connect
+
+
+@pytest.fixture(scope="session")
+def free_port():
+    """`free_port()`: a port on 127.0.0.1 that nothing listens on right now."""
+    return processes.free_port
+
+
+@pytest.fixture(scope="session")
+def run_server():
+    """`with run_server(command, port, cwd=..., env=...) as process:`.
+
+    The server's output is shown if it does not start listening on the port.
     """
-    if mysql_throwaway_server is None:
-        pytest.skip(
-            "MYSQL_HOST is set, so the tests use your server and never stop it; "
-            "unset MYSQL_HOST to run this test on a throwaway server"
-        )
-    yield mysql_throwaway_server
-    mysql_throwaway_server.start()
+    return processes.running
+
+
+@pytest.fixture
+def dump_dom(tmp_path: Path):
+    """`dump_dom(url, budget_ms=5000)`: the DOM of a page after its scripts ran."""
+    chromium = require_part("chromium")
+    profiles = itertools.count()
+
+    def load(url: str, budget_ms: int = 5000) -> str:
+        """Load `url` with a fresh browser profile; return the DOM."""
+        profile = tmp_path / f"chromium-profile-{next(profiles)}"
+        return browser.dump_dom(chromium, url, profile, budget_ms)
+
+    return load
+
+
+@pytest.fixture
+def production_chain():
+    """`with production_chain(step_dir, settings, workers=2) as chain:`.
+
+    chain.url is nginx, chain.app_url gunicorn behind it; the logs are deleted
+    afterwards unless keep_logs=True.
+    """
+    require_part("nginx")
+
+    def chain(step_path: Path, app_settings: dict[str, str], **options):
+        """The running chain, for a `with` block."""
+        options.setdefault("keep_logs", False)
+        return production.production_chain(step_path, app_settings, **options)
+
+    return chain

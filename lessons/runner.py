@@ -8,16 +8,15 @@ server (or yours, when MYSQL_HOST is set) with the schema and sample data loaded
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
-from lessons import mysql, production
+from lessons import processes, production
+from lessons.db_commands import database_for_run
 from lessons.errors import LessonsError
-from lessons.processes import port_in_use
 from lessons.steps import ROOT, Step
 
 
@@ -40,7 +39,7 @@ def database_environment(step: Step) -> Iterator[dict[str, str]]:
     if not (step.path / "schema.sql").exists():
         yield environment
         return
-    with mysql.database_for_run(ROOT) as settings:
+    with database_for_run(ROOT) as settings:
         environment.update(settings)
         flask = [sys.executable, "-m", "flask", "--app", "app"]
         for command in ("init-db", "seed-db"):
@@ -62,7 +61,7 @@ def check_port_free(step: Step, host: str, port: int) -> None:
             f"--host {host} is not an IPv4 address or name of this machine; "
             "try --host 127.0.0.1"
         ) from None
-    if port_in_use(port, host):
+    if processes.port_in_use(port, host):
         raise RunError(
             f"port {port} is already in use on {host}; "
             f"stop what uses it or pick another: lessons run {step.number} --port 8081"
@@ -76,31 +75,15 @@ def run_step(step: Step, host: str, port: int) -> int:
         command = server_command(step, host, port)
         print(f"Step {step.number}: {step.title}")
         print(f"$ cd {step.name} && python {' '.join(command[1:])}", flush=True)
-        process = subprocess.Popen(command, cwd=step.path, env=environment)
-        return wait_for_server(process)
-
-
-def interrupt(signal_number: int, frame: object) -> None:
-    """Treat a SIGTERM (from `kill`, or a test) like Ctrl-C."""
-    raise KeyboardInterrupt
-
-
-def wait_for_server(process: subprocess.Popen) -> int:
-    """Wait until the server exits; on Ctrl-C or SIGTERM, make sure it does."""
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        # Ctrl-C in a terminal reaches the server too; a SIGTERM sent to us alone
-        # does not, so after a moment we pass it on.
-        for send, patience in ((None, 3), (process.terminate, 10), (process.kill, 10)):
-            if send:
-                send()
-            try:
-                return process.wait(timeout=patience)
-            except subprocess.TimeoutExpired:
-                continue
-        return process.wait()
+        process = processes.start(command, cwd=step.path, env=environment)
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            # Ctrl-C in a terminal reaches the server too, a SIGTERM sent to us
+            # alone does not: stop() sends it SIGTERM, then SIGKILL if need be.
+            processes.stop(process)
 
 
 def run_production(step: Step, port: int, app_servers: int = 1) -> int:

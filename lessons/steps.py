@@ -6,6 +6,7 @@ needs a database server, a `deploy/` folder needs nginx, a browser test needs
 Chromium). So adding a step folder is all it takes for `lessons` to know it.
 """
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,13 @@ from lessons.errors import LessonsError
 
 ROOT = Path(__file__).resolve().parent.parent
 STEP_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")
+# What a learner's tools put in a step folder: never part of a lesson. Every
+# tool and test walks a step through Step.files(), which leaves these out.
+IGNORED_NAMES = {
+    "__pycache__", ".pytest_cache", ".ruff_cache", "venv", ".venv", ".lessons",
+    "site", ".env", "node_modules",
+}  # fmt: skip
+IGNORED_SUFFIXES = (".pyc", ".pyo", ".log", ".pid")
 
 
 class UnknownStep(LessonsError, ValueError):
@@ -31,6 +39,18 @@ class Step:
     def name(self) -> str:
         """The folder name, for example `01_raw_wsgi`."""
         return self.path.name
+
+    def files(self) -> list[Path]:
+        """The step's own files, sorted: no virtual environment, cache or log."""
+        found = []
+        for folder, names, files in os.walk(self.path):
+            names[:] = sorted(name for name in names if name not in IGNORED_NAMES)
+            found += [
+                Path(folder) / name
+                for name in sorted(files)
+                if name not in IGNORED_NAMES and not name.endswith(IGNORED_SUFFIXES)
+            ]
+        return sorted(found)
 
     @property
     def readme(self) -> str:

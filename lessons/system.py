@@ -1,24 +1,20 @@
 """The system parts some steps need (a database, nginx, Chromium) and how to get them.
 
-Each part is a program that pip cannot install. `find()` looks for it, `install_hint()`
-says how to get it, and `ensure()` installs the missing ones with apt when that is
-safe to do for the user: on Debian or Ubuntu, running as root (a fresh CI machine).
+Each part is a program pip cannot install: `find()` looks for it and
+`missing_message()` says how to get it. Installing them is the learner's step
+(or .ci/run's, on a fresh CI machine), never a side effect of a test run.
 """
 
 import os
 import platform
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Part:
     """A program that pip cannot install, with the packages that provide it."""
 
-    key: str
     title: str
     commands: tuple[str, ...]  # the first one found on the search path wins
     apt: str
@@ -28,43 +24,36 @@ class Part:
 
 PARTS = {
     "mariadb": Part(
-        key="mariadb",
-        title="MariaDB/MySQL server",
-        commands=("mariadbd", "mysqld"),
-        apt="mariadb-server",
-        brew="mariadb",
-        needed_for="steps 04-05 (the throwaway database)",
+        "MariaDB/MySQL server", ("mariadbd", "mysqld"), "mariadb-server", "mariadb",
+        "steps 04-05 (the throwaway database)",
     ),
     "nginx": Part(
-        key="nginx",
-        title="nginx",
-        commands=("nginx",),
-        apt="nginx",
-        brew="nginx",
-        needed_for="step 05's production chain (nginx -> gunicorn -> app)",
+        "nginx", ("nginx",), "nginx", "nginx",
+        "step 05's production chain (nginx -> gunicorn -> app)",
     ),
     "chromium": Part(
-        key="chromium",
-        title="Chromium (headless)",
-        commands=("chromium", "chromium-browser", "google-chrome"),
-        apt="chromium",
-        brew="--cask chromium",
-        needed_for="the CORS browser test and the docs tests",
+        "Chromium (headless)", ("chromium", "chromium-browser", "google-chrome"),
+        "chromium", "--cask chromium", "the CORS browser test and the docs tests",
     ),
-}
+}  # fmt: skip
 
 # Server programs live in sbin folders, which are not on a normal user's PATH.
 EXTRA_FOLDERS = ("/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin")
 
 
-def find(key: str) -> str | None:
-    """Return the full path of the part's program, or None when it is not installed."""
+def which(*commands: str) -> str | None:
+    """The full path of the first of `commands` found on PATH or in EXTRA_FOLDERS."""
     search_path = os.pathsep.join([os.environ.get("PATH", ""), *EXTRA_FOLDERS])
-    for command in PARTS[key].commands:
+    for command in commands:
         found = shutil.which(command, path=search_path)
         if found:
             return found
     return None
+
+
+def find(key: str) -> str | None:
+    """The full path of the part's program, or None when it is not installed."""
+    return which(*PARTS[key].commands)
 
 
 def install_hint(key: str) -> str:
@@ -82,31 +71,6 @@ def missing_message(key: str) -> str:
         f"{part.title} is not installed; {part.needed_for} need it. "
         f"Install it with: {install_hint(key)}"
     )
-
-
-def can_install_with_apt() -> bool:
-    """True on Debian/Ubuntu when we run as root, so apt-get needs no password."""
-    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    is_debian = Path("/etc/debian_version").exists()
-    return is_root and is_debian and shutil.which("apt-get") is not None
-
-
-def ensure(keys: list[str]) -> list[str]:
-    """Install missing parts with apt where we may; return the keys still missing."""
-    missing = [key for key in keys if find(key) is None]
-    if missing and can_install_with_apt():
-        packages = [PARTS[key].apt for key in missing]
-        names = ", ".join(packages)
-        print(f"Installing {names} with apt-get (we run as root on Debian)")
-        environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        quiet = {"stdout": subprocess.DEVNULL, "env": environment}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, **quiet)
-        install = ["apt-get", "install", "-y", "-qq", *packages]
-        result = subprocess.run(install, check=False, **quiet)
-        if result.returncode != 0:
-            print("apt-get install failed; see its messages above.", file=sys.stderr)
-        missing = [key for key in keys if find(key) is None]
-    return missing
 
 
 def in_ci() -> bool:

@@ -1,20 +1,29 @@
 """The `lessons` command, run the way a learner runs it: as a program."""
 
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from lessons import processes, settings, system
 from lessons.diff import diff_steps
 from lessons.processes import free_port, wait_for_port
 from lessons.steps import ROOT, Step, UnknownStep, all_steps, find_step
 from lessons.suite import closing_counts, run_suite
+
+
+def without_mysql_settings() -> dict[str, str]:
+    """This environment minus MYSQL_*: `lessons run` then starts its own server."""
+    return {k: v for k, v in os.environ.items() if k not in settings.NAMES}
 
 
 def lessons(*arguments: str) -> subprocess.CompletedProcess:
@@ -46,9 +55,12 @@ def test_an_unknown_step_names_the_real_ones():
     [
         (["run", "42"], "there is no step '42'"),
         (["diff", "01", "99"], "there is no step '99'"),
-        (["run", "01", "--port", "http"], "--port must be a number from 1 to 65535"),
-        (["run", "01", "--port", "70000"], "--port must be a number from 1 to 65535"),
-        (["fly"], "invalid choice: 'fly'"),
+        (["run", "01", "--port", "http"], "'--port': must be a number from 1 to 65535"),
+        (
+            ["run", "01", "--port", "70000"],
+            "'--port': must be a number from 1 to 65535",
+        ),
+        (["fly"], "No such command 'fly'"),
     ],
 )
 def test_wrong_input_gets_one_clear_line_and_a_non_zero_exit(arguments, expected):
@@ -85,7 +97,7 @@ def test_run_serves_a_step_and_stops_on_ctrl_c(step, path, expected):
         command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        wait_for_port(port, process=process)
+        wait_for_port(port, process)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as reply:
             assert reply.status == 200
             assert expected in reply.read()
@@ -166,6 +178,7 @@ def test_lessons_test_prints_a_line_per_step_and_a_total():
     result = lessons("test", "02")
     assert result.returncode == 0, result.stdout[-2000:]
     assert re.search(r"^02_flask_minimal\s+ok\s+\d+ passed", result.stdout, re.M)
+    assert "started 02_flask_minimal" in result.stdout  # progress, as it goes
     assert re.search(r"^total: \d+ passed, 0 failed, 0 skipped$", result.stdout, re.M)
 
 
@@ -196,3 +209,104 @@ def test_pytest_refuses_to_mix_steps_in_one_process(arguments):
     assert result.returncode == 4
     assert "lessons test" in result.stdout + result.stderr
     assert "collected" not in result.stdout  # it stopped before importing anything
+
+
+@pytest.fixture
+def step_with_a_venv():
+    """Step 02 with a learner's venv/ in it (site-packages, a README, a cache)."""
+    step = find_step("02")
+    venv = step.path / "venv"
+    assert not venv.exists(), "step 02 already has a venv/; move it away first"
+    package = venv / "lib" / "site-packages" / "somepackage"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"cache")
+    (package / "core.py").write_text("def helper():\n    return 1\n")
+    (package / "README.md").write_text("# x\n\n```python\nfrom app import app\n```\n")
+    try:
+        yield step
+    finally:
+        shutil.rmtree(venv)
+
+
+def test_a_venv_in_a_step_folder_is_not_part_of_the_step(step_with_a_venv):
+    step = step_with_a_venv
+    assert not [path for path in step.files() if "venv" in path.parts]
+    assert f"{step.name}/venv/" not in diff_steps(find_step("01").path, step.path)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_docs.py", "-q", "-p",
+         "no:cacheprovider", "-k", "copied_from_a_step_file and 02"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "1 passed" in result.stdout
+
+
+def test_make_clean_leaves_a_venv_s_caches_alone(tmp_path):
+    ours = tmp_path / "02_step" / "__pycache__"
+    theirs = tmp_path / "02_step" / "venv" / "lib" / "__pycache__"
+    theirs.mkdir(parents=True)
+    ours.mkdir()
+    makefile = str(ROOT / "Makefile")
+    done = subprocess.run(
+        ["make", "-s", "-f", makefile, "clean-caches"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not ours.exists()
+    assert theirs.exists()
+
+
+def started_by(owner: int) -> list[int]:
+    """The pids that the `lessons` process `owner` noted it started."""
+    notes = [json.loads(path.read_text()) for path in processes.STARTED.glob("*.json")]
+    return [note["pid"] for note in notes if note["owner"] == owner]
+
+
+def gone_within(pids: list[int], seconds: float) -> list[int]:
+    """Wait (bounded) for the processes to end; return those still alive."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(map(processes.alive, pids)):
+        time.sleep(0.1)
+    return [pid for pid in pids if processes.alive(pid)]
+
+
+def test_nothing_outlives_a_killed_lessons_run_05_production():
+    if system.find("nginx") is None or system.find("mariadb") is None:
+        pytest.skip("needs nginx and mariadb: sudo apt install nginx mariadb-server")
+    port = free_port()
+    command = [sys.executable, "-m", "lessons", "run", "05", "--production"]
+    run = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=ROOT, env=without_mysql_settings(),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, run, timeout=60)
+        children = started_by(run.pid)
+        assert len(children) >= 3  # mariadbd, gunicorn, nginx
+    finally:
+        run.kill()  # SIGKILL: no cleanup code of ours runs
+        run.wait()
+    assert gone_within(children, 30) == []
+    assert not processes.port_in_use(port)
+
+
+def test_the_next_command_stops_what_a_dead_one_left_running():
+    # The owner ends but is not waited for: a zombie, whose pid no new process
+    # can take, and that counts as gone.
+    owner = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert gone_within([owner.pid], 15) == []
+    leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    note = {"owner": owner.pid, "pid": leftover.pid}
+    note["started"] = processes.start_time(leftover.pid)
+    path = processes.STARTED / f"{leftover.pid}.json"
+    processes.STARTED.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(note))
+    try:
+        result = lessons("list")
+        assert f"Stopped process {leftover.pid}" in result.stdout
+        assert leftover.wait(timeout=15) != 0
+        assert not path.exists()
+    finally:
+        leftover.kill()
+        leftover.wait()
+        owner.wait()

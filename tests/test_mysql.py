@@ -1,4 +1,4 @@
-"""The throwaway database (lessons/mysql.py and the pytest fixtures), on a real server.
+"""The throwaway database (throwaway.py, db_commands.py, the fixtures), for real.
 
 Every test here starts or uses a real MariaDB/MySQL server; nothing is mocked.
 The only thing these tests fake is a machine *without* the server programs (an
@@ -18,10 +18,11 @@ import textwrap
 import mysql.connector
 import pytest
 
-from lessons import mysql as throwaway
-from lessons import system
+from lessons import database, db_commands, processes, system, throwaway
 from lessons.processes import port_in_use
 from lessons.pytest_plugin import require_part
+from lessons.settings import NAMES as SETTING_NAMES
+from lessons.settings import configured
 
 # A tiny schema for the tests that need a table.
 NOTES_SCHEMA = """
@@ -39,7 +40,7 @@ def no_configured_server(monkeypatch):
     These tests are about the throwaway server; a MYSQL_HOST in the environment
     would make the tooling use that server instead.
     """
-    for name in throwaway.SETTING_NAMES:
+    for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -64,7 +65,7 @@ def fresh_server(tmp_path):
 
 def query(settings, sql, parameters=()):
     """Run one statement with the app's settings; return its rows."""
-    with throwaway.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute(sql, parameters)
         rows = cursor.fetchall() if cursor.with_rows else []
         connection.commit()
@@ -123,9 +124,9 @@ def test_the_app_user_can_create_and_drop_tables(server):
 
 def test_stop_leaves_no_process_and_closes_the_port(fresh_server):
     pid, port = fresh_server.pid, fresh_server.port
-    assert throwaway.process_alive(pid)
+    assert processes.alive(pid)
     fresh_server.stop()
-    assert not throwaway.process_alive(pid)
+    assert not processes.alive(pid)
     assert not port_in_use(port)
     fresh_server.stop()  # stopping twice is harmless
 
@@ -147,7 +148,7 @@ def test_the_context_manager_stops_the_server_when_the_block_fails(tmp_path):
     with pytest.raises(RuntimeError, match="the test failed"), server as settings:
         pid, port = server.pid, int(settings["MYSQL_PORT"])
         raise RuntimeError("the test failed")
-    assert not throwaway.process_alive(pid)
+    assert not processes.alive(pid)
     assert not port_in_use(port)
 
 
@@ -206,7 +207,7 @@ def test_settings_come_from_the_environment_before_the_dotenv_file(
         monkeypatch.setenv(name, value)
     if dotenv is not None:
         (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
-    assert throwaway.settings_from_environment(tmp_path) == expected
+    assert configured(tmp_path) == expected
 
 
 @pytest.fixture
@@ -228,7 +229,7 @@ def test_missing_server_programs_are_named_with_their_install_command(
 def test_db_start_without_the_programs_says_one_line_and_fails(
     tmp_path, capsys, machine_without_a_server
 ):
-    assert throwaway.db_start(tmp_path) != 0
+    assert db_commands.db_start(tmp_path) != 0
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 1
     assert system.install_hint("mariadb") in errors[0]
@@ -237,9 +238,7 @@ def test_db_start_without_the_programs_says_one_line_and_fails(
 def environment_without_mysql_settings() -> dict[str, str]:
     """This process's environment minus MYSQL_*: a child then starts its own server."""
     return {
-        name: value
-        for name, value in os.environ.items()
-        if name not in throwaway.SETTING_NAMES
+        name: value for name, value in os.environ.items() if name not in SETTING_NAMES
     }
 
 
@@ -251,8 +250,8 @@ def lessons_db(action, root, exported_settings=None):
     `exported_settings` are MYSQL_* values in its environment, as after `eval`.
     """
     program = (
-        "import sys; from pathlib import Path; from lessons import mysql; "
-        "sys.exit(getattr(mysql, 'db_' + sys.argv[1])(Path(sys.argv[2])))"
+        "import sys; from pathlib import Path; from lessons import db_commands; "
+        "sys.exit(getattr(db_commands, 'db_' + sys.argv[1])(Path(sys.argv[2])))"
     )
     environment = environment_without_mysql_settings()
     environment.update(exported_settings or {})
@@ -297,7 +296,7 @@ def test_db_start_status_env_stop_round_trip(tmp_path):
         env = lessons_db("env", tmp_path)
         assert env.returncode == 0
         settings = exported(env.stdout)
-        assert sorted(settings) == sorted(throwaway.SETTING_NAMES)
+        assert sorted(settings) == sorted(SETTING_NAMES)
         assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
 
         # After `eval "$(lessons db env)"`, MYSQL_HOST names our own server:
@@ -306,7 +305,7 @@ def test_db_start_status_env_stop_round_trip(tmp_path):
         stopped = lessons_db("stop", tmp_path, settings)
         assert stopped.returncode == 0
         assert "Stopped" in stopped.stdout
-        assert not throwaway.process_alive(server.pid)
+        assert not processes.alive(server.pid)
         assert not port_in_use(server.port)
         assert lessons_db("status", tmp_path).returncode != 0
         assert lessons_db("env", tmp_path).stdout == ""  # nothing for eval to run
@@ -328,7 +327,7 @@ def test_db_commands_use_a_configured_server_and_start_nothing(
 ):
     dotenv = "MYSQL_HOST=127.0.0.1\nMYSQL_PORT=3399\nMYSQL_PASSWORD=p w\n"
     (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
-    command = getattr(throwaway, f"db_{action}")
+    command = getattr(db_commands, f"db_{action}")
     assert command(tmp_path) == 0
     output = capsys.readouterr()
     assert "MYSQL_HOST is set" in output.err
@@ -343,13 +342,13 @@ def test_a_run_database_is_stopped_and_deleted_when_the_run_ends(tmp_path, fails
     require_part("mariadb")
     runs = tmp_path / ".lessons" / "run-mysql"
     expected = pytest.raises(KeyboardInterrupt) if fails else contextlib.nullcontext()
-    with expected, throwaway.database_for_run(tmp_path) as settings:
+    with expected, db_commands.database_for_run(tmp_path) as settings:
         assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
         [run_folder] = runs.iterdir()
         state = json.loads((run_folder / "server.json").read_text())
         if fails:
             raise KeyboardInterrupt  # what Ctrl-C does
-    assert not throwaway.process_alive(state["pid"])
+    assert not processes.alive(state["pid"])
     assert not port_in_use(state["port"])
     assert list(runs.iterdir()) == []
 
@@ -361,12 +360,12 @@ def test_a_run_uses_the_configured_server_and_creates_its_database(
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     try:
-        with throwaway.database_for_run(tmp_path) as used:
+        with db_commands.database_for_run(tmp_path) as used:
             assert used == settings
             assert query(used, "SELECT DATABASE()") == [("run_database",)]
         assert not (tmp_path / ".lessons").exists()  # nothing was started
     finally:
-        throwaway.drop_database(server.settings, "run_database")
+        database.drop_database(server.settings, "run_database")
 
 
 @pytest.mark.parametrize(
@@ -375,8 +374,8 @@ def test_a_run_uses_the_configured_server_and_creates_its_database(
 )
 def test_a_schema_may_not_switch_create_or_drop_databases(server, statement):
     with pytest.raises(ValueError, match="must not choose, create or drop"):
-        throwaway.load_schema(server.settings, f"{NOTES_SCHEMA}\n{statement}\n")
-    assert throwaway.database_exists(server.settings, "bookshop")
+        database.load_schema(server.settings, f"{NOTES_SCHEMA}\n{statement}\n")
+    assert database.database_exists(server.settings, "bookshop")
     assert query(server.settings, "SHOW TABLES LIKE 'notes'") == []
 
 
@@ -384,7 +383,7 @@ def test_an_error_in_a_later_schema_statement_is_reported(mysql_database):
     settings = mysql_database(None)
     broken = NOTES_SCHEMA + "CREATE TABLE notes (id INT);\n"  # a duplicate table
     with pytest.raises(mysql.connector.ProgrammingError, match="already exists"):
-        throwaway.load_schema(settings, broken)
+        database.load_schema(settings, broken)
 
 
 def test_two_test_databases_are_isolated(mysql_database, tmp_path):
@@ -404,7 +403,7 @@ def test_mysql_control_stops_and_restarts_the_session_server(
     settings = mysql_database(None)
     query(settings, "CREATE TABLE kept (id INT)")
     mysql_control.stop()
-    assert throwaway.server_problem(settings) is not None
+    assert database.server_problem(settings) is not None
     mysql_control.start()
     assert query(settings, "SHOW TABLES") == [("kept",)]
 
@@ -444,8 +443,8 @@ def test_the_fixtures_drop_their_databases_and_leave_others_alone(server, tmp_pa
     assert "1 passed, 1 skipped" in result.stdout
     assert "unset MYSQL_HOST" in result.stdout  # the skip says why
     for name in json.loads(record.read_text()):
-        assert not throwaway.database_exists(server.settings, name)
-    assert throwaway.database_exists(server.settings, "bookshop")
+        assert not database.database_exists(server.settings, name)
+    assert database.database_exists(server.settings, "bookshop")
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
@@ -453,9 +452,11 @@ def test_a_run_database_is_stopped_when_the_run_is_interrupted(tmp_path, signal_
     """Ctrl-C (SIGINT) or a closed terminal / `kill` (SIGTERM) stop the server too."""
     require_part("mariadb")
     program = (
-        "import sys, time; from pathlib import Path; from lessons import mysql\n"
-        "with mysql.database_for_run(Path(sys.argv[1])) as settings:\n"
-        "    print('ready', settings['MYSQL_PORT'], flush=True)\n"
+        "import sys, time; from pathlib import Path\n"
+        "from lessons.db_commands import database_for_run\n"
+        "from lessons.processes import interrupt_on_termination\n"
+        "with interrupt_on_termination(), database_for_run(Path(sys.argv[1])) as s:\n"
+        "    print('ready', s['MYSQL_PORT'], flush=True)\n"
         "    time.sleep(120)\n"
     )
     environment = environment_without_mysql_settings()
@@ -478,6 +479,6 @@ def test_a_run_database_is_stopped_when_the_run_is_interrupted(tmp_path, signal_
         run.kill()
         run.wait()
         run.stdout.close()
-    assert not throwaway.process_alive(pid)
+    assert not processes.alive(pid)
     assert not port_in_use(port)
     assert not run_folder.exists()

@@ -9,8 +9,6 @@ import sys
 import pytest
 from raw_http import http_request, request_bytes
 
-from lessons.processes import free_port, running
-
 REQUESTS = {
     "home page": request_bytes("GET", "/"),
     "hello": request_bytes("GET", "/hello?name=Ada"),
@@ -29,13 +27,13 @@ COMPARED_HEADERS = ["Content-Type", "Content-Length", "Allow"]
 
 
 @pytest.fixture(scope="module")
-def gunicorn_address(step_dir):
+def gunicorn_address(step_dir, free_port, run_server):
     """gunicorn serving app:application from the step folder."""
     port = free_port()
     # --no-control-socket: gunicorn 27 would create ~/.gunicorn/ for nothing.
     command = [sys.executable, "-m", "gunicorn", "--no-control-socket"]
     command += ["--workers", "1", "--bind", f"127.0.0.1:{port}", "app:application"]
-    with running(command, port, cwd=step_dir):
+    with run_server(command, port, cwd=step_dir):
         yield ("127.0.0.1", port)
 
 

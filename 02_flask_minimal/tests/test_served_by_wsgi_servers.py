@@ -12,8 +12,6 @@ import sys
 
 import pytest
 
-from lessons.processes import free_port, running
-
 
 def server_command(server, port):
     """The command that serves app:app with `server` on `port`."""
@@ -26,11 +24,11 @@ def server_command(server, port):
 
 
 @pytest.fixture(scope="module", params=["step 01 server", "gunicorn"])
-def port(request, step_dir):
+def port(request, step_dir, free_port, run_server):
     """Start one server serving app:app for this module's tests; give its port."""
     port = free_port()
     command = [*server_command(request.param, port), "app:app"]
-    with running(command, port, cwd=step_dir):
+    with run_server(command, port, cwd=step_dir):
         yield port
 
 

@@ -12,8 +12,6 @@ import sys
 
 import pytest
 
-from lessons.processes import free_port, running
-
 
 def server_command(server, port):
     """The command that serves the app from create_app() with `server` on `port`."""
@@ -27,7 +25,7 @@ def server_command(server, port):
 
 
 @pytest.fixture(scope="module", params=["flask run", "gunicorn"])
-def port(request, step_dir):
+def port(request, step_dir, free_port, run_server):
     """Start one server for this module's tests; give its port."""
     port = free_port()
     # Plain means plain: no FLASK_APP or FLASK_DEBUG from the shell that runs pytest.
@@ -35,7 +33,7 @@ def port(request, step_dir):
     environment.pop("FLASK_APP", None)
     environment.pop("FLASK_DEBUG", None)
     command = server_command(request.param, port)
-    with running(command, port, cwd=step_dir, env=environment):
+    with run_server(command, port, cwd=step_dir, env=environment):
         yield port
 
 

@@ -1,6 +1,6 @@
 """Fixtures for step 04's tests: apps on a fresh database each, and a step copy.
 
-The database comes from the course's pytest plugin (lessons/pytest_plugin.py):
+The database comes from the course's pytest plugin (pytest loads it by itself):
 `mysql_database` makes a new, uniquely named database on a real MariaDB/MySQL
 server, loads schema.sql into it, and drops it after the test.
 """
@@ -10,8 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from lessons.mysql import connect
 
 STEP_DIR = Path(__file__).resolve().parent.parent
 # Import this step's modules (app.py, controllers/) the way a learner's project
@@ -73,12 +71,12 @@ def book():
 
 
 @pytest.fixture
-def query(database):
+def query(database, mysql_connect):
     """Run SQL on the test's database directly, not through the app: the truth."""
 
     def run(sql, params=()):
         """Execute one statement; return its rows as dicts (or [] if it has none)."""
-        with connect(database) as connection:
+        with mysql_connect(database) as connection:
             with connection.cursor(dictionary=True) as cursor:
                 cursor.execute(sql, params)
                 rows = cursor.fetchall() if cursor.with_rows else []

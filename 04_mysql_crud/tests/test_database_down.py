@@ -13,7 +13,6 @@ import pytest
 
 from app import create_app
 from db_connection import get_db
-from lessons.mysql import connect
 
 REQUESTS = [
     ("GET", "/health", None),
@@ -66,7 +65,7 @@ def test_a_wrong_password_is_503_too(database):
 
 @pytest.mark.parametrize(("method", "path", "body"), REQUESTS)
 def test_a_connection_lost_during_a_request_is_503_and_saves_nothing(
-    add_book, all_rows, database, method, path, body
+    add_book, all_rows, database, mysql_connect, method, path, body
 ):
     add_book()
     before = all_rows()
@@ -76,7 +75,7 @@ def test_a_connection_lost_during_a_request_is_503_and_saves_nothing(
     def lose_the_connection():
         """Open this request's connection, then have the server kill it."""
         connection_id = get_db().connection_id
-        with connect(database) as admin, admin.cursor() as cursor:
+        with mysql_connect(database) as admin, admin.cursor() as cursor:
             cursor.execute("KILL CONNECTION %s", (connection_id,))
 
     assert_unavailable(app.test_client().open(path, method=method, json=body))

@@ -14,7 +14,6 @@ import threading
 import pytest
 
 from db_connection import get_db
-from lessons.mysql import connect
 
 READS = ["/health", "/books", "/books/1"]
 WRITES = [
@@ -34,14 +33,16 @@ def assert_unavailable(response):
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_a_connection_dropped_between_cursor_and_query_is_503(app, database):
+def test_a_connection_dropped_between_cursor_and_query_is_503(
+    app, database, mysql_connect
+):
     # mysql-connector reports this one as ProgrammingError("Failed processing
     # format-parameters ...") with the lost connection as its cause.
     @app.get("/drop-then-query")
     def drop_then_query():
         """Make a cursor, have the server kill our connection, then query."""
         cursor = get_db().cursor()
-        with connect(database) as admin, admin.cursor() as killer:
+        with mysql_connect(database) as admin, admin.cursor() as killer:
             killer.execute("KILL CONNECTION %s", (get_db().connection_id,))
         cursor.execute("SELECT id FROM books WHERE id = %s", (1,))
         return {"rows": cursor.fetchall()}

@@ -13,8 +13,6 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from lessons.browser import dump_dom
-from lessons.pytest_plugin import require_part
 
 # The page: a GET that reads the items and X-Total-Count, then a JSON PUT, which
 # is not a "simple" request, so the browser sends a preflight first.
@@ -65,12 +63,6 @@ def serve_in_thread(server) -> threading.Thread:
 
 
 @pytest.fixture
-def chromium():
-    """The Chromium binary, or a skip (a failure under CI=true) saying how to get it."""
-    return require_part("chromium")
-
-
-@pytest.fixture
 def page_server(tmp_path):
     """A static file server for the test page: the page's own origin."""
     handler = partial(QuietHandler, directory=str(tmp_path))
@@ -99,33 +91,33 @@ def api_for(database):
         server.server_close()
 
 
-def run_page(chromium, page_server, api_url, book_id, tmp_path) -> str:
+def run_page(dump_dom, page_server, api_url, book_id) -> str:
     """Write the page for this API, open it, and return what it wrote."""
     server, folder = page_server
     page = PAGE.replace("API_URL", api_url).replace("BOOK_ID", str(book_id))
     (folder / "page.html").write_text(page)
     url = f"http://127.0.0.1:{server.server_port}/page.html"
-    return dump_dom(chromium, url, tmp_path / "profile")
+    return dump_dom(url)  # the course's fixture: headless Chromium
 
 
 def test_a_page_from_an_allowed_origin_reads_and_writes(
-    chromium, page_server, api_for, make_book, tmp_path
+    dump_dom, page_server, api_for, make_book
 ):
     make_book(title="First")
     book = make_book(title="Second")
     page_origin = f"http://127.0.0.1:{page_server[0].server_port}"
     api_url = api_for(page_origin)
-    dom = run_page(chromium, page_server, api_url, book["id"], tmp_path)
+    dom = run_page(dump_dom, page_server, api_url, book["id"])
     assert "GET 200 items=2 total=2" in dom
     assert "PUT 200 title=Edited in a browser" in dom
 
 
 def test_a_page_from_another_origin_is_blocked(
-    chromium, page_server, api_for, make_book, client, tmp_path
+    dump_dom, page_server, api_for, make_book, client
 ):
     book = make_book(title="Untouched")
     api_url = api_for("http://127.0.0.1:1")  # allows some other origin only
-    dom = run_page(chromium, page_server, api_url, book["id"], tmp_path)
+    dom = run_page(dump_dom, page_server, api_url, book["id"])
     assert "GET blocked: TypeError" in dom
     assert "PUT blocked: TypeError" in dom
     # The preflight failed, so the browser never sent the PUT itself:

@@ -1,8 +1,8 @@
 """The production chain, end to end: real nginx -> real gunicorn -> the app.
 
 Every request here goes over loopback sockets through both servers, started as
-our own processes by lessons.production (the same code `lessons run 05
---production` uses), against the test's own database.
+our own processes by the course's `production_chain` fixture (the same code
+`lessons run 05 --production` uses), against the test's own database.
 """
 
 import http.client
@@ -13,21 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-from lessons.processes import stop
-from lessons.production import production_chain
-from lessons.pytest_plugin import require_part
-
-STEP_DIR = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def chain(database):
-    """nginx and gunicorn (2 workers) serving this step, for one test."""
-    require_part("nginx")
-    chain = production_chain(STEP_DIR, database, workers=2, keep_logs=False)
-    with chain as running:
-        yield running
 
 
 def fetch(base_url, method, path, body=None, headers=None, source="127.0.0.1"):
@@ -189,7 +174,8 @@ def test_killing_a_worker_does_not_take_the_site_down(chain):
 
 
 def test_nginx_answers_503_problem_details_when_gunicorn_is_down(chain):
-    stop(chain.gunicorn)  # the whole WSGI server, master and workers
+    chain.gunicorn.terminate()  # the master stops its workers, then itself
+    chain.gunicorn.wait(timeout=30)
     origin = {"Origin": "http://localhost:8000"}
     status, headers, body = fetch(chain.url, "GET", "/books", headers=origin)
     assert status == 503

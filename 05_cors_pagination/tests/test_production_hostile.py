@@ -10,24 +10,11 @@ that blames a healthy server, never a link to a host we do not serve.
 
 import json
 import socket
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from lessons.production import production_chain
-from lessons.pytest_plugin import require_part
-
-STEP_DIR = Path(__file__).resolve().parent.parent
 ORIGIN = "http://127.0.0.1:8000"  # one of the allowed origins (the docs site)
-
-
-@pytest.fixture
-def chain(database):
-    """nginx and gunicorn (2 workers) serving this step, for one test."""
-    require_part("nginx")
-    with production_chain(STEP_DIR, database, workers=2, keep_logs=False) as running:
-        yield running
 
 
 def port_of(url: str) -> int:

@@ -10,28 +10,26 @@ import http.client
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from lessons.processes import stop, wait_for_port
-from lessons.production import GUNICORN_COMMAND, production_chain, start
-from lessons.pytest_plugin import require_part
-
 STEP_DIR = Path(__file__).resolve().parent.parent
 LOAD_SECONDS = 6  # how long the clients keep asking (a bound, not a target)
 
 
+# deploy/README.md's gunicorn command, run from the step folder.
+GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"]
+GUNICORN_COMMAND = [*GUNICORN, "deploy.wsgi:app"]
+
+
 @pytest.fixture
-def chain(database):
+def chain(database, production_chain):
     """nginx in front of two gunicorns (2 workers each), for one test."""
-    require_part("nginx")
-    chain = production_chain(
-        STEP_DIR, database, workers=2, keep_logs=False, app_servers=2
-    )
-    with chain as running:
+    with production_chain(STEP_DIR, database, workers=2, app_servers=2) as running:
         yield running
 
 
@@ -124,7 +122,7 @@ def test_killing_one_app_server_loses_no_idempotent_request(chain, add_books, qu
     assert created <= sum(1 for title in copies if title.startswith("Post "))
 
 
-def test_nginx_uses_a_restarted_app_server_again(chain, database):
+def test_nginx_uses_a_restarted_app_server_again(chain, database, run_server):
     victim_url = chain.app_urls[1]
     os.killpg(chain.app_servers[1].pid, signal.SIGKILL)
     for _ in range(10):
@@ -139,9 +137,7 @@ def test_nginx_uses_a_restarted_app_server_again(chain, database):
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "2",
     }
-    again = start(GUNICORN_COMMAND, log, cwd=STEP_DIR, env=environment)
-    try:
-        wait_for_port(port, process=again, timeout=30)
+    with run_server(GUNICORN_COMMAND, port, log=log, cwd=STEP_DIR, env=environment):
         # nginx leaves a failed server out for fail_timeout (10 s), then tries
         # it again: keep asking for at most 30 s until it has served some.
         deadline = time.monotonic() + 30
@@ -149,5 +145,3 @@ def test_nginx_uses_a_restarted_app_server_again(chain, database):
             assert fetch(chain.url, "GET", "/health")[0] == 200
             time.sleep(0.2)
         assert requests_served_by(log) > 0
-    finally:
-        stop(again)

@@ -13,8 +13,6 @@ import sys
 
 import pytest
 
-from lessons.processes import free_port, running
-
 
 def server_command(server, port):
     """The command that serves the app from create_app() with `server` on `port`."""
@@ -28,7 +26,7 @@ def server_command(server, port):
 
 
 @pytest.fixture(params=["flask run", "gunicorn"])
-def port(request, step_dir, database):
+def port(request, step_dir, database, free_port, run_server):
     """Start a server on this test's database; give its port."""
     port = free_port()
     # Plain means plain: no FLASK_APP or FLASK_DEBUG from the shell that runs pytest.
@@ -37,7 +35,7 @@ def port(request, step_dir, database):
     environment.pop("FLASK_DEBUG", None)
     environment.update(database)  # MYSQL_HOST, MYSQL_PORT, ...
     command = server_command(request.param, port)
-    with running(command, port, cwd=step_dir, env=environment):
+    with run_server(command, port, cwd=step_dir, env=environment):
         yield port
 
 

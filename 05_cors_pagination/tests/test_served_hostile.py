@@ -12,8 +12,6 @@ import sys
 
 import pytest
 
-from lessons.processes import free_port, running
-
 LIMIT = 64 * 1024  # MAX_CONTENT_LENGTH in app.py
 
 
@@ -25,31 +23,28 @@ def serve_command(server: str, port: int) -> list[str]:
     return [*gunicorn, "--bind", f"127.0.0.1:{port}", "app:create_app()"]
 
 
-def start_server(server, step_dir, database):
-    """Start `server` on the test's database; the context gives its port."""
+def served(server, step_dir, database, free_port, run_server):
+    """Start `server` on the test's database, for a `with` block; yields its port."""
     port = free_port()
     environment = dict(os.environ)
     environment.pop("FLASK_APP", None)
     environment.pop("FLASK_DEBUG", None)
     environment.update(database)
     command = serve_command(server, port)
-    return port, running(command, port, cwd=step_dir, env=environment)
+    with run_server(command, port, cwd=step_dir, env=environment):
+        yield port
 
 
 @pytest.fixture(params=["flask run", "gunicorn"])
-def port(request, step_dir, database):
+def port(request, step_dir, database, free_port, run_server):
     """Each test runs against both servers."""
-    port, server = start_server(request.param, step_dir, database)
-    with server:
-        yield port
+    yield from served(request.param, step_dir, database, free_port, run_server)
 
 
 @pytest.fixture
-def dev_port(step_dir, database):
+def dev_port(step_dir, database, free_port, run_server):
     """`flask run` only: for what the development server answers by itself."""
-    port, server = start_server("flask run", step_dir, database)
-    with server:
-        yield port
+    yield from served("flask run", step_dir, database, free_port, run_server)
 
 
 def exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -11,24 +11,9 @@ import contextlib
 import http.client
 import socket
 import time
-from pathlib import Path
 
-import pytest
-
-from lessons.production import production_chain
-from lessons.pytest_plugin import require_part
-
-STEP_DIR = Path(__file__).resolve().parent.parent
 SLOW_CLIENTS = 600
 UNFINISHED_REQUEST = b"GET /books HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
-
-
-@pytest.fixture
-def chain(database):
-    """nginx and gunicorn (2 workers) serving this step, for one test."""
-    require_part("nginx")
-    with production_chain(STEP_DIR, database, workers=2, keep_logs=False) as running:
-        yield running
 
 
 def slow_client(port: int) -> socket.socket:

@@ -8,8 +8,6 @@ plain text, with the table intact.
 
 import pytest
 
-from lessons.mysql import connect
-
 DROP_THE_TABLE = "x'); DROP TABLE books; --"
 
 NASTY_TEXTS = [
@@ -30,7 +28,9 @@ def table_names(query):
 
 
 # --8<-- [start:injection_demo]
-def test_string_formatting_would_let_a_title_drop_the_table(database, query):
+def test_string_formatting_would_let_a_title_drop_the_table(
+    database, query, mysql_connect
+):
     title = DROP_THE_TABLE
     # NEVER DO THIS: the title becomes part of the SQL text. The ' in the title
     # ends the string early, and the rest is read as a second statement.
@@ -38,7 +38,7 @@ def test_string_formatting_would_let_a_title_drop_the_table(database, query):
     assert sql == (
         "INSERT INTO books (author, title) VALUES ('Ann', 'x'); DROP TABLE books; --')"
     )
-    with connect(database) as connection, connection.cursor() as cursor:
+    with mysql_connect(database) as connection, connection.cursor() as cursor:
         cursor.execute(sql)
         with pytest.raises(Exception, match="syntax"):  # the leftover "--')" ...
             while cursor.nextset():  # ... fails, but only after the DROP ran

@@ -1,6 +1,6 @@
 """A throwaway database full of generated books, for `pagination` and `pool`.
 
-The server is one of lessons/mysql.py's throwaway servers, in a temporary
+The server is one of lessons/throwaway.py's servers, in a temporary
 folder of its own, so no one's data is ever touched; the schema is step 05's
 schema.sql. The books are made inside the database with `INSERT ... SELECT`,
 so a million rows take seconds, not the minutes that a Python loop would.
@@ -13,9 +13,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from lessons import mysql
+from lessons import database
 from lessons.bench.common import BenchmarkUnavailable
 from lessons.steps import ROOT
+from lessons.throwaway import ThrowawayServer
 
 STEP_FOLDER = ROOT / "05_cors_pagination"
 CHUNK = 100_000  # rows per INSERT statement
@@ -45,30 +46,22 @@ FROM (
 WHERE n < %s"""
 
 
-class BenchmarkServer(mysql.ThrowawayServer):
-    """A throwaway server with room for a million books in memory."""
-
-    def server_command(self, programs: mysql.Programs) -> list[str]:
-        """The usual command, with a bigger buffer pool (a later option wins).
-
-        lessons/mysql.py gives its servers 16 MB, plenty for the lessons. The
-        books here take about 120 MB; with 16 MB, every query would evict the
-        pages the next one needs, and we would time the cache, not the query.
-        """
-        return [
-            *super().server_command(programs),
-            f"--innodb-buffer-pool-size={BUFFER_POOL_MB}M",
-        ]
+# The servers of lessons/throwaway.py get 16 MB of cache, plenty for the lessons.
+# The books here take about 120 MB; with 16 MB every query would evict the pages
+# the next one needs, and we would time the cache, not the query.
+BIG_CACHE = (f"--innodb-buffer-pool-size={BUFFER_POOL_MB}M",)
 
 
 def generate_books(settings: dict[str, str], count: int) -> float:
     """Insert `count` books with ids 1..count; return the seconds it took."""
     started = time.perf_counter()
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute(CREATE_DIGITS)
         cursor.execute(FILL_DIGITS)
         for first_id in range(1, count + 1, CHUNK):
             end = min(first_id + CHUNK, count + 1)
+            if count > CHUNK:  # a million rows take a while: say how far we are
+                print(f"  books {first_id:,} to {end - 1:,} of {count:,}", flush=True)
             cursor.execute(INSERT_BOOKS, (first_id, end))
             connection.commit()  # one transaction per chunk: a smaller undo log
         cursor.execute("DROP TABLE bench_digits")
@@ -88,10 +81,10 @@ def database_with_books(count: int) -> Iterator[tuple[dict[str, str], float]]:
     if not schema.exists():
         raise BenchmarkUnavailable(f"{STEP_FOLDER.name}/schema.sql does not exist")
     folder = Path(tempfile.mkdtemp(prefix="lessons-bench-mysql-"))
-    server = BenchmarkServer(folder)
+    server = ThrowawayServer(folder, options=BIG_CACHE)
     try:
         settings = server.start()
-        mysql.load_schema(settings, schema.read_text(encoding="utf-8"))
+        database.load_schema(settings, schema.read_text(encoding="utf-8"))
         yield settings, generate_books(settings, count)
     finally:
         server.stop()

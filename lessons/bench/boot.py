@@ -7,6 +7,7 @@ clock runs around `import app` and, for the steps with a factory, around
 `create_app()`. Python's own start-up is measured apart, as a baseline.
 """
 
+import statistics
 import subprocess
 import sys
 import time
@@ -16,12 +17,11 @@ from lessons.bench.common import (
     BenchmarkUnavailable,
     Section,
     markdown_table,
-    median,
     milliseconds,
     times,
 )
+from lessons.bench.pycache import clean_environment
 from lessons.processes import run_python
-from lessons.pycache_timing import clean_environment
 from lessons.steps import Step, all_steps
 
 RUNS = 5
@@ -104,22 +104,27 @@ def measure(runs: int = RUNS) -> dict[Step, list[Boot]]:
     return boots
 
 
-def run(runs: int = RUNS) -> Section:
+def run(runs: int | None = None) -> Section:
     """Run the benchmark and describe it as a Section."""
+    runs = runs or RUNS
     boots = measure(runs)
     baseline = None
     rows = []
     for step, timings in boots.items():
-        total = median([boot.total for boot in timings])
+        total = statistics.median([boot.total for boot in timings])
         baseline = baseline or total  # the first step: a bare WSGI app
         if timings[0].create_seconds is None:
             create = "— (built by the import)"
         else:
-            create = milliseconds(median([boot.create_seconds for boot in timings]))
+            create = milliseconds(
+                statistics.median([boot.create_seconds for boot in timings])
+            )
         rows.append(
             [
                 f"{step.number} `{step.name}`",
-                milliseconds(median([boot.import_seconds for boot in timings])),
+                milliseconds(
+                    statistics.median([boot.import_seconds for boot in timings])
+                ),
                 create,
                 milliseconds(total),
                 times(total / baseline),
@@ -130,7 +135,7 @@ def run(runs: int = RUNS) -> Section:
         rows,
         align="lrrrr",
     )
-    start = median([python_start_seconds() for _ in range(runs)])
+    start = statistics.median([python_start_seconds() for _ in range(runs)])
     notes = [
         f"Median of {runs} fresh processes per step, the steps taking turns, with "
         "the bytecode cache warm. `import app` includes everything the app imports "

@@ -11,35 +11,19 @@ versions of the programs it used, so `lessons bench` can print it and
 `lessons bench --write` can put it on the docs page.
 """
 
-import contextlib
 import datetime
 import importlib.metadata
 import math
 import os
 import platform
-import statistics
-import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from lessons import mysql, processes
+from lessons import database
 
 
 class BenchmarkUnavailable(Exception):
     """A benchmark cannot run on this machine; the message says what is missing."""
-
-
-# --------------------------------------------------------------------------
-# Statistics
-# --------------------------------------------------------------------------
-
-
-def median(values: Sequence[float]) -> float:
-    """The middle value (the mean of the two middle ones for an even count)."""
-    if not values:
-        raise ValueError("the median of no values is undefined")
-    return statistics.median(values)
 
 
 def percentile(values: Sequence[float], percent: float) -> float:
@@ -55,11 +39,6 @@ def percentile(values: Sequence[float], percent: float) -> float:
     ordered = sorted(values)
     rank = math.ceil(percent / 100 * len(ordered))  # 1-based
     return ordered[rank - 1]
-
-
-# --------------------------------------------------------------------------
-# Formatting numbers
-# --------------------------------------------------------------------------
 
 
 def milliseconds(seconds: float) -> str:
@@ -82,11 +61,6 @@ def times(ratio: float) -> str:
     if ratio >= 100:
         return f"{ratio:,.0f}×"
     return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
-
-
-# --------------------------------------------------------------------------
-# Tables and checks
-# --------------------------------------------------------------------------
 
 
 def markdown_table(
@@ -112,7 +86,7 @@ def markdown_table(
 
 @dataclass(frozen=True)
 class Check:
-    """One target from the issue, and whether this run met it."""
+    """One target a lesson claims, and whether this run met it."""
 
     target: str  # what should hold, e.g. "keyset page 10,000 within 1.5× of page 1"
     passed: bool
@@ -138,11 +112,6 @@ class Section:
     seconds: float = 0.0  # how long the benchmark took, set by main()
 
 
-# --------------------------------------------------------------------------
-# The machine line: the numbers describe one machine, on one day
-# --------------------------------------------------------------------------
-
-
 def machine_line(parts: dict[str, str], today: datetime.date | None = None) -> str:
     """`2 CPUs · Python 3.11.2 · MariaDB 10.11.6 · 2025-01-31 · load 0.4` and so on.
 
@@ -161,7 +130,7 @@ def machine_line(parts: dict[str, str], today: datetime.date | None = None) -> s
 
 def database_version(settings: dict[str, str]) -> dict[str, str]:
     """{"MariaDB": "10.11.6"} (or MySQL) for the machine line: asks the server."""
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT VERSION()")
         version = cursor.fetchone()[0]  # e.g. "10.11.6-MariaDB-0+deb12u1"
     name = "MariaDB" if "mariadb" in version.lower() else "MySQL"
@@ -176,44 +145,3 @@ def gunicorn_version() -> str:
         raise BenchmarkUnavailable(
             "gunicorn is not installed; install the test tools with: make install"
         ) from None
-
-
-# --------------------------------------------------------------------------
-# Running a server for a benchmark
-# --------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def serving(
-    command: list[str],
-    port: int,
-    cwd: Path,
-    log_file: Path,
-    env: dict[str, str] | None = None,
-) -> Iterator[None]:
-    """Run a server that listens on 127.0.0.1:port for the `with` block.
-
-    Like lessons.processes.running, except that the server's output goes to a
-    file: a server that logs every request would soon fill a pipe that nobody
-    reads, and then stop, waiting for the pipe to drain.
-    """
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: stopping it stops its workers
-        )
-    try:
-        try:
-            processes.wait_for_port(port, process=process, timeout=30)
-        except (RuntimeError, TimeoutError) as error:
-            output = log_file.read_text(errors="replace")[-3000:]
-            raise BenchmarkUnavailable(
-                f"{error}\n--- the end of its log ---\n{output}"
-            ) from None
-        yield
-    finally:
-        processes.stop(process)

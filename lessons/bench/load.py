@@ -1,46 +1,55 @@
-"""Load generators: send many requests to a server and measure how it keeps up.
+"""Load generators, and the race: servers taking turns under the same load.
 
-Two generators give the same kind of result (`LoadResult`):
+Two generators give the same `LoadResult`:
 
-- `wrk` (Debian's `wrk` package), written in C: it can send far more requests
-  than a Python server can answer, so what it measures is the server;
-- `python_load`, built in: threads, each with one keep-alive connection from
-  `http.client`. It needs nothing installed, but Python's own speed limits it,
-  so its *ceiling* is measured too: the rate it reaches against a server that
-  answers instantly (`serve_instantly`). A server that comes close to that
-  ceiling may be faster than the numbers can show.
+- `wrk` (Debian's `wrk` package), written in C: it sends far more requests than
+  a Python server can answer, so what it measures is the server;
+- `python_load`, built in: threads, each with one keep-alive `http.client`
+  connection. It needs nothing installed, but Python's own speed limits it, so
+  the `servers` table also shows its ceiling: a server that answers instantly.
 
 Both keep each connection open between requests (keep-alive, RFC 9112 §9.3);
 a server that closes it after every answer makes the client connect again.
 """
 
 import asyncio
+import contextlib
 import http.client
+import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from lessons.bench.common import BenchmarkUnavailable, percentile
+from lessons.bench.common import (
+    BenchmarkUnavailable,
+    markdown_table,
+    milliseconds,
+    per_second,
+    percentile,
+    times,
+)
+from lessons.processes import running
 
-HOST = "127.0.0.1"  # loopback only, always
 MAX_ERRORS_PER_CONNECTION = 50  # a server that keeps failing ends that thread early
+Runs = dict[tuple[str, int], list["LoadResult"]]  # (server, connections) -> runs
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What one load run measured."""
+    """What one load run measured (seconds)."""
 
-    tool: str  # "wrk" or "python"
-    concurrency: int  # connections used at the same time
     requests: int  # requests answered
     seconds: float  # how long the run took
-    p50: float  # seconds: half of the requests took less
-    p99: float  # seconds: 99 in 100 requests took less
+    p50: float  # half of the requests took less
+    p99: float  # 99 in 100 requests took less
     failures: int  # connection errors and answers that were not 2xx/3xx
     statuses: dict[int, int] = field(default_factory=dict)  # python_load only
 
@@ -50,64 +59,6 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def find_wrk() -> str | None:
-    """wrk's path when it is installed (sudo apt install wrk), else None."""
-    return shutil.which("wrk")
-
-
-def wrk_version(wrk: str) -> str:
-    """The version wrk reports, e.g. `4.1.0` (from `wrk debian/4.1.0-3+b2 ...`)."""
-    result = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
-    found = re.search(r"(\d+\.\d+\.\d+)", result.stdout + result.stderr)
-    return found.group(1) if found else "(unknown version)"
-
-
-# --------------------------------------------------------------------------
-# The built-in generator
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    """What one thread of python_load counted."""
-
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
-    errors: int = 0
-
-
-def send_requests(
-    port: int, path: str, tally: Tally, count: int | None, deadline: float | None
-) -> None:
-    """One thread's work: GET `path` again and again on one connection.
-
-    It stops after `count` requests, or at `deadline` (a time.perf_counter value).
-    http.client connects again by itself when the server closed the connection.
-    """
-    connection = http.client.HTTPConnection(HOST, port, timeout=10)
-    sent = 0
-    try:
-        while (count is None or sent < count) and (
-            deadline is None or time.perf_counter() < deadline
-        ):
-            sent += 1
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()  # the whole body: the request is only done then
-            except (OSError, http.client.HTTPException):
-                tally.errors += 1
-                connection.close()
-                if tally.errors >= MAX_ERRORS_PER_CONNECTION:
-                    return
-                continue
-            tally.latencies.append(time.perf_counter() - started)
-            tally.statuses[response.status] += 1
-    finally:
-        connection.close()
-
-
 def python_load(
     port: int,
     path: str,
@@ -115,74 +66,78 @@ def python_load(
     duration: float | None = None,
     total_requests: int | None = None,
 ) -> LoadResult:
-    """Send GET `path` from `concurrency` threads, for `duration` s or a total count.
-
-    Give exactly one of `duration` and `total_requests`.
-    """
+    """GET `path` from `concurrency` threads, for `duration` s or a total count."""
     if (duration is None) == (total_requests is None):
         raise ValueError("give either duration or total_requests, not both or none")
-    if concurrency < 1:
-        raise ValueError("concurrency must be 1 or more")
-    tallies = [Tally() for _ in range(concurrency)]
-    if total_requests is not None:
-        # Share the requests out: 10 over 4 threads is 3, 3, 2, 2.
-        counts = [
-            total_requests // concurrency + (index < total_requests % concurrency)
-            for index in range(concurrency)
-        ]
-    else:
-        counts = [None] * concurrency
+    latencies: list[float] = []
+    statuses: Counter = Counter()
+    errors = [0]
+    deadline = time.perf_counter() + (duration or 0)
+
+    def send(count: int | None) -> None:
+        """One thread: GET again and again on one connection (it reconnects),
+        `count` times, or until the deadline when `count` is None."""
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        sent = 0
+        with contextlib.closing(connection):
+            while sent < count if count is not None else time.perf_counter() < deadline:
+                sent += 1
+                started = time.perf_counter()
+                try:
+                    connection.request("GET", path)
+                    response = connection.getresponse()
+                    response.read()  # the request is done when the body is read
+                except (OSError, http.client.HTTPException):
+                    errors[0] += 1
+                    connection.close()
+                    if errors[0] >= MAX_ERRORS_PER_CONNECTION * concurrency:
+                        return
+                    continue
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status] += 1
+
+    # Share the requests out: 10 over 4 threads is 3, 3, 2, 2.
+    total = total_requests or 0
+    counts = [
+        total // concurrency + (i < total % concurrency) for i in range(concurrency)
+    ]
     started = time.perf_counter()
-    deadline = None if duration is None else started + duration
     threads = [
-        threading.Thread(
-            target=send_requests, args=(port, path, tally, count, deadline)
-        )
-        for tally, count in zip(tallies, counts, strict=True)
+        threading.Thread(target=send, args=(count if total_requests else None,))
+        for count in counts
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-
-    latencies = [latency for tally in tallies for latency in tally.latencies]
-    statuses = Counter()
-    for tally in tallies:
-        statuses.update(tally.statuses)
     if not latencies:
         raise BenchmarkUnavailable(
             f"no request to 127.0.0.1:{port}{path} got an answer"
         )
-    errors = sum(tally.errors for tally in tallies)
-    not_ok = sum(
-        number for status, number in statuses.items() if not 200 <= status < 400
-    )
+    not_ok = sum(n for status, n in statuses.items() if not 200 <= status < 400)
     return LoadResult(
-        tool="python",
-        concurrency=concurrency,
-        requests=len(latencies),
-        seconds=seconds,
-        p50=percentile(latencies, 50),
-        p99=percentile(latencies, 99),
-        failures=errors + not_ok,
-        statuses=dict(statuses),
-    )
+        len(latencies), seconds, percentile(latencies, 50), percentile(latencies, 99),
+        errors[0] + not_ok, dict(statuses),
+    )  # fmt: skip
 
 
-# --------------------------------------------------------------------------
-# wrk
-# --------------------------------------------------------------------------
+def find_wrk() -> str | None:
+    """wrk's path when it is installed (sudo apt install wrk), else None."""
+    return shutil.which("wrk")
 
-UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+def wrk_version(wrk: str) -> str:
+    """The version wrk reports, e.g. `4.1.0` (from `wrk debian/4.1.0-3+b2 ...`)."""
+    done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+    found = re.search(r"(\d+\.\d+\.\d+)", done.stdout + done.stderr)
+    return found.group(1) if found else "(unknown version)"
 
 
 def wrk_seconds(text: str) -> float:
     """wrk's durations such as `241.00us`, `1.84ms` or `2.00s`, in seconds."""
-    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if not found:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    return float(found.group(1)) * UNITS[found.group(2)]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
 def parse_wrk(output: str, concurrency: int) -> LoadResult:
@@ -192,100 +147,130 @@ def parse_wrk(output: str, concurrency: int) -> LoadResult:
     p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)
     if not (answered and p50 and p99):
         raise BenchmarkUnavailable(f"could not read wrk's output:\n{output}")
-    failures = 0
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    if errors:
-        failures += sum(int(number) for number in errors.groups())
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
+                       r"timeout (\d+)", output)  # fmt: skip
     not_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if not_ok:
-        failures += int(not_ok.group(1))
+    failures = sum(map(int, errors.groups())) if errors else 0
+    failures += int(not_ok.group(1)) if not_ok else 0
     return LoadResult(
-        tool="wrk",
-        concurrency=concurrency,
-        requests=int(answered.group(1)),
-        seconds=wrk_seconds(answered.group(2)),
-        p50=wrk_seconds(p50.group(1)),
-        p99=wrk_seconds(p99.group(1)),
-        failures=failures,
-    )
+        int(answered.group(1)), wrk_seconds(answered.group(2)),
+        wrk_seconds(p50.group(1)), wrk_seconds(p99.group(1)), failures,
+    )  # fmt: skip
 
 
-def wrk_load(
-    wrk: str, port: int, path: str, concurrency: int, duration: float
-) -> LoadResult:
-    """Run wrk with one thread per connection for `duration` seconds.
-
-    wrk counts in whole seconds, so the duration is rounded (at least 1 s).
-    """
+def wrk_load(wrk: str, port: int, path: str, concurrency: int, duration: float):
+    """Run wrk, one thread per connection, for `duration` (whole) seconds."""
     seconds = max(1, round(duration))
-    command = [
-        wrk,
-        "--latency",  # print the latency percentiles
-        f"--threads={concurrency}",
-        f"--connections={concurrency}",
-        f"--duration={seconds}s",
-        f"http://{HOST}:{port}{path}",
-    ]
-    result = subprocess.run(
-        command, capture_output=True, text=True, check=False, timeout=seconds + 30
-    )
-    if result.returncode != 0:
-        output = (result.stderr + result.stdout).strip()
+    command = [wrk, "--latency", f"--threads={concurrency}"]
+    command += [f"--connections={concurrency}", f"--duration={seconds}s"]
+    done = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=False, timeout=seconds + 30,
+    )  # fmt: skip
+    if done.returncode != 0:
+        output = (done.stderr + done.stdout).strip()
         raise BenchmarkUnavailable(
-            f"wrk failed (exit code {result.returncode}): {output}"
+            f"wrk failed (exit code {done.returncode}): {output}"
         )
-    return parse_wrk(result.stdout, concurrency)
+    return parse_wrk(done.stdout, concurrency)
 
 
-def load(
-    port: int, path: str, concurrency: int, duration: float, wrk: str | None
-) -> LoadResult:
+def load(port: int, path: str, concurrency: int, duration: float, wrk: str | None):
     """Load the server with wrk when given its path, otherwise with python_load."""
     if wrk is not None:
         return wrk_load(wrk, port, path, concurrency, duration)
     return python_load(port, path, concurrency, duration=duration)
 
 
-# --------------------------------------------------------------------------
-# The ceiling: a server that answers instantly
-# --------------------------------------------------------------------------
+def race(
+    servers: dict[str, tuple[list[str], int, dict[str, str]]],
+    cwd: Path,
+    path: str,
+    connections: tuple[int, ...],
+    rounds: int,
+    duration: float,
+    wrk: str | None,
+    counter: Callable[[], int] | None = None,
+) -> tuple[Runs, dict[str, int]]:
+    """Start every server (label -> command, port, environment), then load each in
+    turn, round after round, so a slow moment of the machine hits them alike.
 
+    Returns the runs and, per server, how much `counter()` grew during its runs.
+    Every server logs to the same place, /dev/null: a file or a terminal costs.
+    """
+    runs: Runs = {}
+    grew = dict.fromkeys(servers, 0)
+    with contextlib.ExitStack() as started:
+        for command, port, env in servers.values():
+            log = Path(os.devnull)
+            started.enter_context(running(command, port, log=log, cwd=cwd, env=env))
+        for _command, port, _env in servers.values():  # imports, first connections
+            python_load(port, path, concurrency=4, total_requests=40)
+        for round_number in range(rounds):
+            print(f"  round {round_number + 1} of {rounds}", flush=True)
+            for count in connections:
+                for label, (_command, port, _env) in servers.items():
+                    before = counter() if counter else 0
+                    result = load(port, path, count, duration, wrk)
+                    grew[label] += counter() - before if counter else 0
+                    runs.setdefault((label, count), []).append(result)
+    return runs, grew
+
+
+def median_rate(runs: Runs, label: str, connections: int) -> float:
+    """The median requests per second of one server at one concurrency."""
+    return statistics.median(run.per_second for run in runs[(label, connections)])
+
+
+def rate_table(
+    runs: Runs, server: str, baseline: str, ratio_header: str, no_ratio: str = ""
+) -> str:
+    """Requests/s, p50 and p99 (medians) per server and concurrency, in race
+    order, with the rate divided by the `baseline` server's."""
+    rows = []
+    for (label, count), results in runs.items():
+        rate = median_rate(runs, label, count)
+        ratio = times(rate / median_rate(runs, baseline, count))
+        rows.append([
+            str(count), label, per_second(rate),
+            milliseconds(statistics.median(run.p50 for run in results)),
+            milliseconds(statistics.median(run.p99 for run in results)),
+            "—" if label == no_ratio else ratio,
+        ])  # fmt: skip
+    headers = ["connections", server, "requests/s", "p50", "p99"]
+    return markdown_table([*headers, ratio_header], rows, "rlrrrr")
+
+
+def failure_notes(runs: Runs) -> list[str]:
+    """A note for the page when any request of `runs` failed."""
+    failures = sum(result.failures for results in runs.values() for result in results)
+    return [f"{failures} requests failed (errors or non-2xx answers)."] * bool(failures)
+
+
+# The ceiling: an asyncio server that answers every request at once, no WSGI.
 INSTANT_ANSWER = (
-    b"HTTP/1.1 200 OK\r\n"
-    b"Content-Type: text/plain; charset=utf-8\r\n"
-    b"Content-Length: 3\r\n"
-    b"\r\n"
-    b"ok\n"
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 3\r\n\r\nok\n"
 )
 
 
-async def answer_instantly(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    """Answer every request on one connection with INSTANT_ANSWER, unread.
-
-    It only waits for the blank line that ends a request's head (RFC 9112 §2.1);
-    a GET has no body, so that is the whole request.
-    """
-    try:
+async def answer_instantly(reader: asyncio.StreamReader, writer) -> None:
+    """Answer each request on one connection, unread: a GET's head ends in a
+    blank line (RFC 9112 §2.1) and it has no body."""
+    with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError,
+                             asyncio.LimitOverrunError):  # fmt: skip
         while True:
             await reader.readuntil(b"\r\n\r\n")
             writer.write(INSTANT_ANSWER)
             await writer.drain()
-    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-        pass  # the client hung up (or sent nonsense): this connection is done
-    finally:
-        writer.close()
+    writer.close()
 
 
 def serve_instantly(port: int) -> None:
     """Run the instant server on 127.0.0.1:port until the process is stopped."""
 
     async def serve() -> None:
-        """Listen and hand every connection to answer_instantly."""
-        server = await asyncio.start_server(answer_instantly, HOST, port)
+        server = await asyncio.start_server(answer_instantly, "127.0.0.1", port)
         async with server:
             await server.serve_forever()
 
@@ -293,18 +278,6 @@ def serve_instantly(port: int) -> None:
 
 
 def instant_server_command(port: int) -> list[str]:
-    """The command that runs serve_instantly in a process of its own.
-
-    A process of its own, so it never competes with python_load's threads for
-    Python's global interpreter lock.
-    """
+    """serve_instantly in a process of its own (no GIL shared with python_load)."""
     program = f"from lessons.bench.load import serve_instantly; serve_instantly({port})"
     return [sys.executable, "-c", program]
-
-
-def failure_notes(runs: dict) -> list[str]:
-    """A note for the page when any request of `runs` (lists of LoadResult) failed."""
-    failures = sum(result.failures for results in runs.values() for result in results)
-    if not failures:
-        return []
-    return [f"{failures} requests failed (errors or non-2xx answers)."]

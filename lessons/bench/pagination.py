@@ -13,12 +13,11 @@ shows what a client waits for too, COUNT(*) included.
 
 import json
 import os
-import tempfile
+import statistics
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from lessons import mysql
+from lessons import database
 from lessons.bench.books import BUFFER_POOL_MB, CHUNK, STEP_FOLDER, database_with_books
 from lessons.bench.common import (
     BenchmarkUnavailable,
@@ -26,7 +25,6 @@ from lessons.bench.common import (
     Section,
     database_version,
     markdown_table,
-    median,
     milliseconds,
     times,
 )
@@ -48,13 +46,9 @@ key's index jumps straight to M, at any depth. Here both run on 1,000,000
 generated books, at the same depths (M = (N - 1) × 20, the same 20 books), on a
 throwaway MariaDB/MySQL server started for the benchmark."""
 
-# --------------------------------------------------------------------------
-# What the app sends: runs in a process of its own, inside the step folder
-# --------------------------------------------------------------------------
 
-
-def record_app_requests(urls: list[str], runs: int, output: str) -> None:
-    """Serve each URL with step 05's test client; write its SQL and timings as JSON.
+def record_app_requests(urls: list[str], runs: int) -> None:
+    """Serve each URL with step 05's test client; print its SQL and timings as JSON.
 
     This runs in a fresh Python process started in the step folder (see
     app_requests), because only one step's `app` may live in a process.
@@ -91,34 +85,25 @@ def record_app_requests(urls: list[str], runs: int, output: str) -> None:
             started = time.perf_counter()
             client.get(url)
             report[url]["seconds"].append(time.perf_counter() - started)
-    Path(output).write_text(json.dumps(report), encoding="utf-8")
+    print(json.dumps(report))
 
 
 def app_requests(settings: dict[str, str], urls: list[str], runs: int) -> dict:
     """Run record_app_requests in the step 05 folder on the database `settings`."""
     if not (STEP_FOLDER / "app.py").exists():
         raise BenchmarkUnavailable(f"{STEP_FOLDER.name}/app.py does not exist yet")
-    with tempfile.TemporaryDirectory(prefix="lessons-bench-") as folder:
-        output = Path(folder) / "report.json"
-        program = (
-            "import sys\n"
-            "from lessons.bench.pagination import record_app_requests\n"
-            "record_app_requests(sys.argv[1:-2], int(sys.argv[-2]), sys.argv[-1])\n"
-        )
-        # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
-        environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
-        arguments = [*urls, str(runs), str(output)]
-        try:
-            run_python(program, STEP_FOLDER, environment, *arguments)
-        except RuntimeError as error:
-            message = f"step 05's app could not serve the pages: {error}"
-            raise BenchmarkUnavailable(message) from None
-        return json.loads(output.read_text(encoding="utf-8"))
-
-
-# --------------------------------------------------------------------------
-# Timing the SQL itself
-# --------------------------------------------------------------------------
+    program = (
+        "import sys\nfrom lessons.bench.pagination import record_app_requests\n"
+        "record_app_requests(sys.argv[1:-1], int(sys.argv[-1]))\n"
+    )
+    # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
+    environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
+    try:
+        output = run_python(program, STEP_FOLDER, environment, *urls, str(runs))
+    except RuntimeError as error:
+        message = f"step 05's app could not serve the pages: {error}"
+        raise BenchmarkUnavailable(message) from None
+    return json.loads(output.splitlines()[-1])
 
 
 def time_statements(
@@ -129,7 +114,7 @@ def time_statements(
     The statements take turns, so a busy moment of the machine hits all alike.
     """
     seconds: dict[str, list[float]] = {sql: [] for sql in statements}
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         for round_number in range(runs + 1):
             for sql in statements:
                 started = time.perf_counter()
@@ -142,7 +127,7 @@ def time_statements(
 
 def explain(settings: dict[str, str], sql: str) -> tuple[list[str], list[list[str]]]:
     """The database's plan for `sql`: EXPLAIN's column names and rows, as text."""
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         # The statement is one the app itself sent (recorded above), not text
         # from outside; EXPLAIN cannot take it as a %s value.
         cursor.execute("EXPLAIN " + sql)
@@ -157,20 +142,13 @@ def page_urls(page: int) -> tuple[str, str]:
     return f"/books?page={page}", f"/books?after_id={after_id}"
 
 
-def rows_statement(statements: list[str]) -> str:
-    """The statement that reads the page's rows (not the COUNT(*) for `total`)."""
+def statement(statements: list[str], counting: bool) -> str:
+    """The COUNT(*) for `total` (counting) or the query that reads the rows."""
     for sql in statements:
-        if "COUNT(" not in sql.upper():
+        if ("COUNT(" in sql.upper()) == counting:
             return sql
-    raise BenchmarkUnavailable(f"the app sent no row query: {statements}")
-
-
-def count_statement(statements: list[str]) -> str:
-    """The COUNT(*) statement an OFFSET page sends for its `total`."""
-    for sql in statements:
-        if "COUNT(" in sql.upper():
-            return sql
-    raise BenchmarkUnavailable(f"the app sent no COUNT(*) for total: {statements}")
+    wanted = "COUNT(*) for total" if counting else "row query"
+    raise BenchmarkUnavailable(f"the app sent no {wanted}: {statements}")
 
 
 @dataclass
@@ -207,9 +185,9 @@ def measure(
     offset_sql, keyset_sql = {}, {}
     for page in pages:
         offset_url, keyset_url = page_urls(page)
-        offset_sql[page] = rows_statement(app[offset_url]["statements"])
-        keyset_sql[page] = rows_statement(app[keyset_url]["statements"])
-    count_sql = count_statement(app[page_urls(pages[0])[0]]["statements"])
+        offset_sql[page] = statement(app[offset_url]["statements"], False)
+        keyset_sql[page] = statement(app[keyset_url]["statements"], False)
+    count_sql = statement(app[page_urls(pages[0])[0]]["statements"], True)
     statements = [sql for page in pages for sql in (offset_sql[page], keyset_sql[page])]
     statements.append(count_sql)
     seconds = time_statements(settings, statements, sql_runs)
@@ -219,19 +197,16 @@ def measure(
         offset_sql=offset_sql,
         keyset_sql=keyset_sql,
         count_sql=count_sql,
-        sql_seconds={sql: median(values) for sql, values in seconds.items()},
-        app_seconds={url: median(found["seconds"]) for url, found in app.items()},
+        sql_seconds={sql: statistics.median(values) for sql, values in seconds.items()},
+        app_seconds={
+            url: statistics.median(found["seconds"]) for url, found in app.items()
+        },
         items={url: found["items"] for url, found in app.items()},
         plans={
             "offset": explain(settings, offset_sql[deepest]),
             "keyset": explain(settings, keyset_sql[deepest]),
         },
     )
-
-
-# --------------------------------------------------------------------------
-# The section for the page
-# --------------------------------------------------------------------------
 
 
 def sql_table(paging: Paging) -> str:

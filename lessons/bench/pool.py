@@ -7,31 +7,22 @@ with MYSQL_POOL_SIZE=5, and both answer `GET /books/<id>` under load. The
 server's `Connections` counter shows how many connections each one really opened.
 """
 
-import contextlib
 import os
-import tempfile
-from pathlib import Path
 
-from lessons import mysql
+from lessons import database
 from lessons.bench.books import STEP_FOLDER, database_with_books
 from lessons.bench.common import (
     BenchmarkUnavailable,
     Section,
     database_version,
     gunicorn_version,
-    markdown_table,
-    median,
-    milliseconds,
-    per_second,
-    serving,
-    times,
 )
 from lessons.bench.load import (
-    LoadResult,
+    Runs,
     failure_notes,
     find_wrk,
-    load,
-    python_load,
+    race,
+    rate_table,
     wrk_version,
 )
 from lessons.processes import free_port
@@ -44,10 +35,8 @@ WORKERS = 2  # gunicorn worker processes: one per CPU of a 2-core machine
 CONNECTIONS = (1, 8)
 ROUNDS = 3
 DURATION = 3.0
-
 PER_REQUEST = "a new connection per request"
 POOLED = f"a pool of {POOL_SIZE} per worker"
-
 ABOUT = f"""\
 Opening a connection to MySQL costs a TCP handshake, a login and a few settings,
 all before the first query. Step 04 pays that on every request; step 05 can keep
@@ -59,7 +48,7 @@ load."""
 
 def connections_opened(settings: dict[str, str]) -> int:
     """The server's count of connections made since it started (this one included)."""
-    with mysql.connect(settings) as connection, connection.cursor() as cursor:
+    with database.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
         return int(cursor.fetchone()[1])
 
@@ -82,8 +71,7 @@ def check_step() -> None:
     for needed in ("app.py", "schema.sql", "deploy/gunicorn.conf.py"):
         if not (STEP_FOLDER / needed).exists():
             raise BenchmarkUnavailable(f"{STEP_FOLDER.name}/{needed} does not exist")
-    db_connection = STEP_FOLDER / "db_connection.py"
-    if "MYSQL_POOL_SIZE" not in db_connection.read_text(encoding="utf-8"):
+    if "MYSQL_POOL_SIZE" not in (STEP_FOLDER / "db_connection.py").read_text():
         raise BenchmarkUnavailable(
             f"{STEP_FOLDER.name}/db_connection.py has no MYSQL_POOL_SIZE setting"
         )
@@ -94,37 +82,22 @@ def measure(
     duration: float = DURATION,
     rounds: int = ROUNDS,
     wrk: str | None = None,
-) -> tuple[dict[tuple[str, int], list[LoadResult]], dict[str, int]]:
-    """Run both gunicorns and load them in turn.
-
-    Returns the runs per (label, connections) and, per label, how many database
-    connections the server saw opened during that label's runs.
-    """
-    ports = {PER_REQUEST: free_port(), POOLED: free_port()}
-    pool_sizes = {PER_REQUEST: 0, POOLED: POOL_SIZE}
-    runs: dict[tuple[str, int], list[LoadResult]] = {}
-    opened = dict.fromkeys(ports, 0)
-    with (
-        tempfile.TemporaryDirectory(prefix="lessons-bench-pool-") as folder,
-        contextlib.ExitStack() as servers,
-    ):
-        for label, port in ports.items():
-            env = environment(settings, port, pool_sizes[label])
-            log_file = Path(folder) / f"gunicorn-{pool_sizes[label]}.log"
-            servers.enter_context(
-                serving(GUNICORN_COMMAND, port, STEP_FOLDER, log_file, env)
-            )
-        for port in ports.values():  # first requests: workers import, pools fill
-            python_load(port, PATH, concurrency=WORKERS * 2, total_requests=40)
-        for _ in range(rounds):
-            for connections in CONNECTIONS:
-                for label, port in ports.items():
-                    before = connections_opened(settings)
-                    result = load(port, PATH, connections, duration, wrk)
-                    # -1: the connection connections_opened() itself made.
-                    opened[label] += connections_opened(settings) - before - 1
-                    runs.setdefault((label, connections), []).append(result)
-    return runs, opened
+) -> tuple[Runs, dict[str, int]]:
+    """Race both gunicorns; the runs, and the database connections each opened."""
+    servers = {}
+    for label, pool_size in ((PER_REQUEST, 0), (POOLED, POOL_SIZE)):
+        port = free_port()
+        servers[label] = (
+            GUNICORN_COMMAND,
+            port,
+            environment(settings, port, pool_size),
+        )
+    runs, grew = race(
+        servers, STEP_FOLDER, PATH, CONNECTIONS, rounds, duration, wrk,
+        counter=lambda: connections_opened(settings),
+    )  # fmt: skip
+    # Each reading of the counter opens a connection itself: one per run.
+    return runs, {label: grew[label] - rounds * len(CONNECTIONS) for label in grew}
 
 
 def run(
@@ -133,9 +106,9 @@ def run(
     """Start a throwaway database, run the benchmark, describe it as a Section."""
     check_step()
     wrk = find_wrk() if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()}
-    if wrk:
-        parts["wrk"] = wrk_version(wrk)
+    parts = {"gunicorn": gunicorn_version()} | (
+        {"wrk": wrk_version(wrk)} if wrk else {}
+    )
     with database_with_books(BOOKS) as (settings, _):
         parts.update(database_version(settings))
         runs, opened = measure(settings, duration, rounds, wrk)
@@ -143,7 +116,7 @@ def run(
 
 
 def describe(
-    runs: dict[tuple[str, int], list[LoadResult]],
+    runs: Runs,
     opened: dict[str, int],
     parts: dict[str, str],
     duration: float,
@@ -151,55 +124,22 @@ def describe(
     used_wrk: bool,
 ) -> Section:
     """The table and notes for the page."""
-    rows = []
-    for connections in CONNECTIONS:
-        baseline = median([run.per_second for run in runs[(PER_REQUEST, connections)]])
-        for label in (PER_REQUEST, POOLED):
-            results = runs[(label, connections)]
-            rate = median([result.per_second for result in results])
-            rows.append(
-                [
-                    str(connections),
-                    label,
-                    per_second(rate),
-                    milliseconds(median([result.p50 for result in results])),
-                    milliseconds(median([result.p99 for result in results])),
-                    times(rate / baseline),
-                ]
-            )
-    table = markdown_table(
-        [
-            "connections",
-            "database connections",
-            "requests/s",
-            "p50",
-            "p99",
-            "÷ no pool",
-        ],
-        rows,
-        align="rlrrrr",
-    )
+    table = rate_table(runs, "database connections", PER_REQUEST, "÷ no pool")
     answered = dict.fromkeys(opened, 0)  # requests each gunicorn answered
     for (label, _), results in runs.items():
         answered[label] += sum(result.requests for result in results)
     tool = "wrk" if used_wrk else "the built-in load generator (see `servers`)"
+    counted = "; ".join(
+        f"{label}: {opened[label]:,} for {answered[label]:,} requests"
+        for label in opened
+    )
     notes = [
         f"Load from {tool}, {duration:g} s per run; each figure is the median of "
         f"{rounds} runs, the two gunicorns taking turns. Both write the access-log "
-        "line per request that deploy/gunicorn.conf.py asks for (to a file here).",
-        "Database connections opened, from the server's `Connections` counter: "
-        + "; ".join(
-            f"{label}: {opened[label]:,} for {answered[label]:,} requests"
-            for label in opened
-        )
-        + ".",
+        "line per request that deploy/gunicorn.conf.py asks for (to /dev/null here).",
+        f"Database connections opened, from the server's `Connections` counter: "
+        f"{counted}.",
+        *failure_notes(runs),
     ]
-    notes += failure_notes(runs)
-    return Section(
-        name="pool",
-        title="Connection pool vs a connection per request",
-        about=ABOUT,
-        tables=[table],
-        notes=notes,
-        parts=parts,
-    )
+    return Section("pool", "Connection pool vs a connection per request", ABOUT,
+                   [table], notes, parts=parts)  # fmt: skip

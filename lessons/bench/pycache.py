@@ -1,82 +1,233 @@
 """Benchmark `pycache`: what the bytecode cache (`__pycache__`) saves at start-up.
 
-The measuring is lessons/pycache_timing.py's (the docs page on `__pycache__`
-explains it); this module runs it for `lessons bench` and adds the ratios.
-Three ways to import, each in fresh processes:
+The __pycache__ docs page shows this table (docs/measurements/pycache.md, saved
+by `lessons bench --write`). It times `import` in fresh Python processes:
 
 - cold: no `.pyc` files, so Python compiles every module and writes the cache;
 - warm: the cache of an earlier run is there, so Python only reads it;
 - PYTHONDONTWRITEBYTECODE=1: Python never writes the cache, so every start is cold.
+
+It does so for `flask` (and all it imports) and for step 05's `app` module. The
+repository's own caches are never touched: the library is compiled into a
+temporary PYTHONPYCACHEPREFIX (a folder that takes the place of every
+`__pycache__`), and the app is imported from a temporary copy of its step.
 """
 
-from lessons import pycache_timing
-from lessons.bench.common import Section, markdown_table, milliseconds, times
+import itertools
+import os
+import shutil
+import statistics
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lessons.bench.common import Section, machine_line, markdown_table, milliseconds
+from lessons.processes import run_python
 from lessons.steps import ROOT, Step, all_steps
 
 RUNS = 5
+OUTPUT = ROOT / "docs" / "measurements" / "pycache.md"
 ABOUT = """\
 Python compiles each module to bytecode the first time it imports it and keeps
 the result in `__pycache__`, so the next start skips the compiling (see the page
 on `__pycache__`). Here Flask and the step 05 app are imported cold (no cache
 yet), warm (the cache is there) and with `PYTHONDONTWRITEBYTECODE=1` (the cache
 is never written, so every start is a cold one)."""
-PREFERRED_STEP = "05"  # the finished app; an older Flask step stands in until then
+# The settings that change where (or whether) Python caches bytecode. Every
+# measurement starts from an environment without them and sets what it needs.
+CACHE_SETTINGS = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+# What runs in each fresh process: `before` is imported untimed, then only the
+# import of `module` is timed, so the interpreter's own start-up is left out.
+# It prints the seconds, then how many of the modules it loaded are written in
+# Python: those have a `__cached__` path, they use the bytecode cache.
+TIMING_PROGRAM = """\
+import sys, time
+{before}
+already_loaded = set(sys.modules)
+started = time.perf_counter()
+import {module}
+seconds = time.perf_counter() - started
+new = [sys.modules[name] for name in set(sys.modules) - already_loaded]
+print(seconds, sum(1 for module in new if getattr(module, "__cached__", None)))
+"""
+# Lists the modules `import app` loads from outside the step's folder (Flask, the
+# MySQL driver, the standard library), so they can be loaded before the clock.
+OUTSIDE_MODULES_PROGRAM = """\
+import os, sys
+already_loaded = set(sys.modules)
+import app
+here = os.getcwd() + os.sep
+for name in sorted(set(sys.modules) - already_loaded):
+    if not (getattr(sys.modules[name], "__file__", None) or "").startswith(here):
+        print(name)
+"""
 
 
-def step_to_measure() -> Step:
-    """Step 05 when it has an app.py, otherwise the newest step with a Flask app."""
-    for step in all_steps(ROOT):
-        if step.number == PREFERRED_STEP and (step.path / "app.py").exists():
-            return step
-    return pycache_timing.newest_flask_step(ROOT)
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: the median seconds of each kind of import."""
+
+    label: str
+    modules: int  # how many modules a cold import compiles
+    cold: float
+    warm: float
+    no_cache: float
 
 
-def run(runs: int = RUNS) -> Section:
-    """Run the benchmark and describe it as a Section."""
-    step = step_to_measure()
-    measured = pycache_timing.measure(runs, step)
-    rows = [
-        [
-            row.label,
-            str(row.modules),
-            milliseconds(row.cold),
-            milliseconds(row.warm),
-            milliseconds(row.no_cache),
-            times(row.cold / row.warm),
-            times(row.no_cache / row.warm),
-        ]
-        for row in measured
-    ]
-    table = markdown_table(
-        [
-            "import",
-            "Python modules",
-            "cold",
-            "warm",
-            "`PYTHONDONTWRITEBYTECODE=1`",
-            "cold ÷ warm",
-            "no cache ÷ warm",
-        ],
-        rows,
-        align="lrrrrrr",
+def clean_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any cache setting, plus `settings`."""
+    environment = {k: v for k, v in os.environ.items() if k not in CACHE_SETTINGS}
+    return {**environment, **settings}
+
+
+def time_import(
+    module: str, cwd: Path, environment: dict[str, str], before: str = ""
+) -> tuple[float, int]:
+    """Seconds `import module` took in a fresh process in `cwd`, modules loaded."""
+    program = TIMING_PROGRAM.format(module=module, before=before)
+    seconds, modules = run_python(program, cwd, environment).split()
+    return float(seconds), int(modules)
+
+
+def median_of(runs: int, import_once: Callable[[], tuple[float, int]]) -> float:
+    """The median seconds of `runs` imports: one slow run cannot skew it."""
+    return statistics.median(import_once()[0] for _ in range(runs))
+
+
+def count_pyc(folder: Path) -> int:
+    """How many compiled files (.pyc) there are under `folder`."""
+    return sum(1 for _ in folder.rglob("*.pyc"))
+
+
+def measure_library(module: str, runs: int, workspace: Path) -> Row:
+    """Time importing an installed library cold, warm and without a cache.
+
+    pip compiled the library's `.pyc` files when it installed it, so a cold
+    import points PYTHONPYCACHEPREFIX at a new, empty folder each time.
+    """
+    workspace.mkdir(parents=True)
+    folders = (workspace / f"cold-{n}" for n in itertools.count())
+
+    def cold() -> tuple[float, int]:
+        """Every run gets a new, empty prefix folder."""
+        prefix = clean_environment(PYTHONPYCACHEPREFIX=str(next(folders)))
+        return time_import(module, workspace, prefix)
+
+    modules = cold()[1]  # also shows that the import works at all
+    cold_seconds = median_of(runs, cold)
+    warm = clean_environment(PYTHONPYCACHEPREFIX=str(workspace / "warm"))
+    time_import(module, workspace, warm)  # fills the cache once
+    warm_seconds = median_of(runs, lambda: time_import(module, workspace, warm))
+    never = workspace / "never-written"
+    no_cache = clean_environment(
+        PYTHONPYCACHEPREFIX=str(never), PYTHONDONTWRITEBYTECODE="1"
     )
+    no_cache_seconds = median_of(runs, lambda: time_import(module, workspace, no_cache))
+    if never.exists() and count_pyc(never):
+        raise RuntimeError("PYTHONDONTWRITEBYTECODE=1 did not stop Python writing")
+    label = f"`{module}` and what it imports"
+    return Row(label, modules, cold_seconds, warm_seconds, no_cache_seconds)
+
+
+def measure_app(step: Step, runs: int, workspace: Path) -> Row:
+    """Time importing a step's `app` module cold, warm and without a cache.
+
+    What the app imports from elsewhere (Flask, the MySQL driver) is loaded
+    before the clock starts: this row is about the step's own code, the cache
+    beside a learner's files.
+    """
+    copy = workspace / step.name
+    for path in step.files():  # a copy: the step's own __pycache__ stays as it is
+        relative = path.relative_to(step.path)
+        if relative.parts[0] != "tests":
+            (copy / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy / relative)
+    outside = run_python(
+        OUTSIDE_MODULES_PROGRAM, copy, clean_environment(PYTHONDONTWRITEBYTECODE="1")
+    ).split()
+    before = (
+        f"import importlib\nfor name in {outside!r}:\n    importlib.import_module(name)"
+    )
+
+    def import_app(environment: dict[str, str]) -> tuple[float, int]:
+        """Import the copy's app module, its libraries already loaded."""
+        return time_import("app", copy, environment, before=before)
+
+    def cold() -> tuple[float, int]:
+        """Delete the cache, then import: Python compiles and writes it again."""
+        for cache in list(copy.rglob("__pycache__")):
+            shutil.rmtree(cache)
+        return import_app(clean_environment())
+
+    cold()  # shows that the import works, and writes the step's .pyc files once
+    modules = count_pyc(copy)  # the step's own modules: what a cold start compiles
+    cold_seconds = median_of(runs, cold)
+    # The last cold run left a full cache behind: from now on imports are warm.
+    warm_seconds = median_of(runs, lambda: import_app(clean_environment()))
+    for cache in list(copy.rglob("__pycache__")):
+        shutil.rmtree(cache)
+    no_cache = clean_environment(PYTHONDONTWRITEBYTECODE="1")
+    no_cache_seconds = median_of(runs, lambda: import_app(no_cache))
+    if count_pyc(copy):
+        raise RuntimeError("PYTHONDONTWRITEBYTECODE=1 did not stop Python writing")
+    label = f"step {step.number}'s `app` (its own modules)"
+    return Row(label, modules, cold_seconds, warm_seconds, no_cache_seconds)
+
+
+def newest_flask_step(root: Path = ROOT) -> Step:
+    """The newest step whose app.py uses Flask (step 01's app is plain WSGI)."""
+    for step in reversed(all_steps(root)):
+        app_file = step.path / "app.py"
+        if app_file.exists() and "flask" in app_file.read_text(encoding="utf-8"):
+            return step
+    raise LookupError("no step folder has an app.py that uses Flask yet")
+
+
+def measure(runs: int = RUNS, step: Step | None = None) -> list[Row]:
+    """Measure Flask and a step's app (the newest Flask step by default)."""
+    step = step or newest_flask_step()
+    with tempfile.TemporaryDirectory(prefix="pycache-timing-") as folder:
+        workspace = Path(folder)
+        return [
+            measure_library("flask", runs, workspace / "library"),
+            measure_app(step, runs, workspace / "app"),
+        ]
+
+
+def timing_table(rows: list[Row], runs: int) -> str:
+    """The measurements as a Markdown table, with where and when below it."""
+    cells = [
+        [row.label, str(row.modules), milliseconds(row.cold), milliseconds(row.warm),
+         milliseconds(row.no_cache), f"{row.cold / row.warm:.1f}× faster"]
+        for row in rows
+    ]  # fmt: skip
+    headers = ["import", "modules compiled", "cold: compile, write `.pyc`"]
+    headers += ["warm: read `__pycache__`", "`PYTHONDONTWRITEBYTECODE=1`", "warm is"]
+    return (
+        f"{markdown_table(headers, cells, align='lrrrrr')}\n\n*{machine_line({})}: "
+        f"median of {runs} runs, each in a fresh process, timing the `import` "
+        "statement only (not the interpreter's start-up).*\n"
+    )
+
+
+def run(runs: int | None = None) -> Section:
+    """Run the benchmark and describe it as a Section."""
+    runs = runs or RUNS
+    step = newest_flask_step()
+    table = timing_table(measure(runs, step), runs)
     notes = [
-        f"Median of {runs} fresh processes for each kind of import, timing the "
-        "`import` statement only. The repository's own `__pycache__` folders are "
-        "never touched: Flask is compiled into a temporary PYTHONPYCACHEPREFIX "
-        "folder, and the app is imported from a temporary copy of its step.",
+        "The repository's own `__pycache__` folders are never touched: Flask is "
+        "compiled into a temporary PYTHONPYCACHEPREFIX folder, and the app is "
+        "imported from a temporary copy of its step.",
         "With PYTHONDONTWRITEBYTECODE=1 every start costs what a cold one does: "
         "the variable saves a little disk space and costs start-up time, every time.",
     ]
-    if step.number != PREFERRED_STEP:
-        notes.append(
-            f"Step {PREFERRED_STEP} has no app.py yet, so step {step.number}'s app "
-            "was measured instead."
-        )
-    return Section(
-        name="pycache",
-        title="Bytecode cache: cold vs warm imports",
-        about=ABOUT,
-        tables=[table],
-        notes=notes,
-    )
+    return Section("pycache", "Bytecode cache: cold vs warm imports", ABOUT,
+                   [table], notes)  # fmt: skip
+
+
+def write_measurements(sections: list[Section]) -> None:
+    """Save this run's table for the __pycache__ page (docs/measurements/)."""
+    for section in sections:
+        OUTPUT.write_text(section.tables[0], encoding="utf-8")

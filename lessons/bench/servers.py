@@ -1,39 +1,24 @@
 """Benchmark `servers`: step 01's server.py against wsgiref and gunicorn.
 
-Three WSGI servers serve the same application, step 01's `app.py`, route
-`/hello?name=bench`. We load each one with 1 and then 8 keep-alive connections
-and measure requests per second and latency (p50, p99). The servers take turns,
-round after round, so a slow moment of the machine hits all of them alike.
-
-A fourth server, which answers instantly without any WSGI app, shows the
-ceiling: the most the load generator and this machine can measure at all.
+The WSGI servers serve the same application, step 01's `app.py`, route
+`/hello?name=bench`, with 1 and then 8 keep-alive connections: requests per
+second and latency (p50, p99), the servers taking turns round after round. A
+server that answers instantly without any WSGI app shows the ceiling: the most
+the load generator and this machine can measure at all.
 """
 
-import contextlib
 import os
+import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
-from lessons.bench.common import (
-    Check,
-    Section,
-    gunicorn_version,
-    markdown_table,
-    median,
-    milliseconds,
-    per_second,
-    serving,
-    times,
-)
+from lessons.bench.common import Check, Section, gunicorn_version, per_second, times
 from lessons.bench.load import (
-    LoadResult,
     failure_notes,
     find_wrk,
     instant_server_command,
-    load,
-    python_load,
+    median_rate,
+    race,
+    rate_table,
     wrk_version,
 )
 from lessons.processes import free_port
@@ -44,21 +29,21 @@ PATH = "/hello?name=bench"
 CONNECTIONS = (1, 8)
 ROUNDS = 3  # each figure is the median of this many runs
 DURATION = 3.0  # seconds per run
-
 ABOUT = """\
 Step 01 builds a WSGI server from sockets. Is it any good? Here it serves step
 01's `app.py` (`GET /hello?name=bench`) next to two other WSGI servers: the
 standard library's `wsgiref.simple_server` and gunicorn, the server the course
-uses in production. The table gives requests per second and latency (p50: half
-of the requests were faster; p99: one in a hundred was slower) with 1 and with 8
-connections open at the same time, each kept open between requests
-(keep-alive)."""
+uses in production, with its sync and its threaded (gthread) workers. The table
+gives requests per second and latency (p50: half of the requests were faster;
+p99: one in a hundred was slower) with 1 and with 8 connections open at the same
+time, each kept open between requests (keep-alive)."""
 
 STEP01 = "step 01 `server.py`"
+STEP01_WORKERS = "step 01 `server.py --workers 2`"
 WSGIREF = "`wsgiref.simple_server`"
 GUNICORN = "gunicorn, 2 sync workers"
+GTHREAD = "gunicorn, 2 gthread workers × 8 threads"
 INSTANT = "instant answer, no app (the ceiling)"
-
 # wsgiref has no command line for serving your own app, so we give it one.
 WSGIREF_PROGRAM = """\
 import sys
@@ -66,85 +51,56 @@ from wsgiref.simple_server import make_server
 from app import application
 make_server("127.0.0.1", int(sys.argv[1]), application).serve_forever()
 """
+NOTES = [
+    "`wsgiref.simple_server` speaks HTTP/1.0 and serves one request at a time in a "
+    "single thread: it closes the connection after every answer, so the client "
+    "connects again for each request, and with 8 connections 7 wait their turn.",
+    "gunicorn's sync workers also close the connection after every answer; its 2 "
+    "worker processes answer two requests at the same time. Its gthread workers "
+    "keep connections open and answer from 8 threads each.",
+    "Step 01's server keeps connections open (HTTP/1.1) and gives each one a "
+    "thread; Python's global interpreter lock lets one thread run Python code at "
+    "a time, so the threads mostly take turns. With `--workers 2` (when its "
+    "server.py has that option) it forks 2 processes that share the socket.",
+    "Step 01's server and wsgiref write an access-log line for every request, "
+    "gunicorn none unless asked to; every server's output goes to /dev/null.",
+    "The ceiling row is an asyncio server that answers every request at once, "
+    "without WSGI: no server in this table can look faster than that.",
+]
 
 
-@dataclass(frozen=True)
-class Contender:
-    """One server in the race: its label, the command that starts it, its port."""
-
-    label: str
-    command: list[str]
-    port: int
-
-
-def contenders() -> list[Contender]:
-    """The three WSGI servers and the instant server, each on a free port."""
-    ports = [free_port() for _ in range(4)]
-    python = sys.executable
-    return [
-        Contender(
-            STEP01,
-            [python, "server.py", f"--port={ports[0]}", "app:application"],
-            ports[0],
-        ),
-        Contender(WSGIREF, [python, "-c", WSGIREF_PROGRAM, str(ports[1])], ports[1]),
-        Contender(
-            GUNICORN,
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "--workers=2",  # one per CPU of a 2-core machine
-                "--worker-class=sync",  # gunicorn's default: one request at a time
-                f"--bind=127.0.0.1:{ports[2]}",
-                "app:application",
-            ],
-            ports[2],
-        ),
-        Contender(INSTANT, instant_server_command(ports[3]), ports[3]),
-    ]
+def has_workers_option() -> bool:
+    """True when step 01's server.py offers its pre-fork mode (--workers N)."""
+    done = subprocess.run(
+        [sys.executable, "server.py", "--help"],
+        cwd=STEP_FOLDER, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    return "--workers" in done.stdout
 
 
-def summary_row(
-    connections: int, label: str, runs: list[LoadResult], baseline: list[LoadResult]
-) -> list[str]:
-    """One table row: the medians of the runs, and the rate compared with wsgiref."""
-    rate = median([run.per_second for run in runs])
-    baseline_rate = median([run.per_second for run in baseline])
-    return [
-        str(connections),
-        label,
-        per_second(rate),
-        milliseconds(median([run.p50 for run in runs])),
-        milliseconds(median([run.p99 for run in runs])),
-        "—" if label == INSTANT else times(rate / baseline_rate),
-    ]
-
-
-def measure(
-    duration: float = DURATION, rounds: int = ROUNDS, wrk: str | None = None
-) -> dict[tuple[str, int], list[LoadResult]]:
-    """Start every contender, then load each in turn; the runs per (label, conns)."""
-    runs: dict[tuple[str, int], list[LoadResult]] = {}
-    racers = contenders()
+def contenders() -> dict[str, tuple[list[str], int, dict[str, str]]]:
+    """Each server's label -> (the command that starts it, its port, environment)."""
+    python, app = sys.executable, "app:application"
+    ports = {label: free_port() for label in (STEP01, WSGIREF, GUNICORN, GTHREAD)}
+    gunicorn = [python, "-m", "gunicorn", "--no-control-socket", "--workers=2"]
+    commands = {
+        STEP01: [python, "server.py", f"--port={ports[STEP01]}", app],
+        WSGIREF: [python, "-c", WSGIREF_PROGRAM, str(ports[WSGIREF])],
+        # sync: gunicorn's default, one request at a time per worker.
+        GUNICORN: [*gunicorn, f"--bind=127.0.0.1:{ports[GUNICORN]}", app],
+        # gthread: a pool of threads in each worker, keep-alive connections.
+        GTHREAD: [*gunicorn, f"--bind=127.0.0.1:{ports[GTHREAD]}",
+                  "--worker-class=gthread", "--threads=8", app],
+    }  # fmt: skip
+    if has_workers_option():
+        ports[STEP01_WORKERS] = free_port()
+        port = ports[STEP01_WORKERS]
+        commands[STEP01_WORKERS] = [python, "server.py", f"--port={port}"]
+        commands[STEP01_WORKERS] += ["--workers=2", app]
+    ports[INSTANT] = free_port()
+    commands[INSTANT] = instant_server_command(ports[INSTANT])
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with (
-        tempfile.TemporaryDirectory(prefix="lessons-bench-servers-") as folder,
-        contextlib.ExitStack() as servers,  # stops every server we started
-    ):
-        for index, racer in enumerate(racers):
-            log_file = Path(folder) / f"server-{index}.log"
-            servers.enter_context(
-                serving(racer.command, racer.port, STEP_FOLDER, log_file, environment)
-            )
-        for racer in racers:  # a few requests first: imports, first connections
-            python_load(racer.port, PATH, concurrency=2, total_requests=20)
-        for _ in range(rounds):
-            for connections in CONNECTIONS:
-                for racer in racers:
-                    result = load(racer.port, PATH, connections, duration, wrk)
-                    runs.setdefault((racer.label, connections), []).append(result)
-    return runs
+    return {label: (commands[label], ports[label], environment) for label in commands}
 
 
 def run(
@@ -152,86 +108,38 @@ def run(
 ) -> Section:
     """Run the benchmark and describe it as a Section."""
     wrk = find_wrk() if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()}
-    if wrk:
-        parts["wrk"] = wrk_version(wrk)
-    runs = measure(duration, rounds, wrk)
-
-    rows = []
-    for connections in CONNECTIONS:
-        baseline = runs[(WSGIREF, connections)]
-        for label in (STEP01, WSGIREF, GUNICORN, INSTANT):
-            rows.append(
-                summary_row(connections, label, runs[(label, connections)], baseline)
-            )
-    table = markdown_table(
-        ["connections", "server", "requests/s", "p50", "p99", "requests/s ÷ wsgiref"],
-        rows,
-        align="rlrrrr",
+    parts = {"gunicorn": gunicorn_version()} | (
+        {"wrk": wrk_version(wrk)} if wrk else {}
     )
-
-    def rate(label: str, connections: int) -> float:
-        """The median requests per second of one server at one concurrency."""
-        return median([result.per_second for result in runs[(label, connections)]])
-
-    def compared(ours: float, theirs: float) -> str:
-        """`8,329 vs 3,140 requests/s (2.65×)`."""
-        return f"{per_second(ours)} vs {per_second(theirs)} requests/s " + (
-            f"({times(ours / theirs)})"
+    runs, _ = race(contenders(), STEP_FOLDER, PATH, CONNECTIONS, rounds, duration, wrk)
+    table = rate_table(runs, "server", WSGIREF, "requests/s ÷ wsgiref", INSTANT)
+    checks = []
+    for connections, target in ((1, "at least as fast as"), (8, "faster than")):
+        ours, theirs = (
+            median_rate(runs, STEP01, connections),
+            median_rate(runs, WSGIREF, connections),
         )
-
-    ours_1, wsgiref_1 = rate(STEP01, 1), rate(WSGIREF, 1)
-    ours_8, wsgiref_8 = rate(STEP01, 8), rate(WSGIREF, 8)
-    checks = [
-        Check(
-            "step 01's server at least as fast as wsgiref with 1 connection",
-            ours_1 >= wsgiref_1,
-            compared(ours_1, wsgiref_1),
-        ),
-        Check(
-            "step 01's server faster than wsgiref with 8 connections",
-            ours_8 > wsgiref_8,
-            compared(ours_8, wsgiref_8),
-        ),
-    ]
-
+        measured = f"{per_second(ours)} vs {per_second(theirs)} requests/s "
+        passed = ours >= theirs if connections == 1 else ours > theirs
+        plural = "connection" if connections == 1 else "connections"
+        checks.append(Check(
+            f"step 01's server {target} wsgiref with {connections} {plural}",
+            passed, measured + f"({times(ours / theirs)})",
+        ))  # fmt: skip
     if wrk:
-        tool = (
-            f"Load from wrk with one thread per connection, {duration:g} s per run; "
-            f"each figure is the median of {rounds} runs, the servers taking turns."
-        )
+        tool = "Load from wrk with one thread per connection"
     else:
         tool = (
-            "wrk is not installed (sudo apt install wrk), so the load comes from the "
-            "built-in generator: Python threads, one keep-alive `http.client` "
-            f"connection each, {duration:g} s per run; each figure is the median of "
-            f"{rounds} runs. Python limits how fast it can send: compare every row "
-            "with the ceiling row."
+            "wrk is not installed (sudo apt install wrk), so the load comes from "
+            "the built-in generator: Python threads, one keep-alive `http.client` "
+            "connection each (Python limits how fast it sends: compare every row "
+            "with the ceiling row)"
         )
-    notes = [
-        tool,
-        "`wsgiref.simple_server` speaks HTTP/1.0 and serves one request at a time "
-        "in a single thread: it closes the connection after every answer, so the "
-        "client connects again for each request, and with 8 connections 7 wait "
-        "their turn.",
-        "gunicorn's sync workers also close the connection after every answer "
-        "(keep-alive needs its threaded or async workers); its 2 worker processes "
-        "answer two requests at the same time.",
-        "Step 01's server keeps connections open (HTTP/1.1) and gives each one a "
-        "thread; Python's global interpreter lock lets one thread run Python code "
-        "at a time, so the threads mostly take turns.",
-        "Step 01's server and wsgiref write an access-log line for every request "
-        "(to a file here); gunicorn writes none unless asked to.",
-        "The ceiling row is an asyncio server that answers every request at once, "
-        "without WSGI: no server in this table can look faster than that.",
-    ]
-    notes += failure_notes(runs)
-    return Section(
-        name="servers",
-        title="WSGI servers: step 01 vs wsgiref vs gunicorn",
-        about=ABOUT,
-        tables=[table],
-        notes=notes,
-        checks=checks,
-        parts=parts,
+    tool += (
+        f", {duration:g} s per run; each figure is the median of {rounds} runs, "
+        "the servers taking turns."
     )
+    return Section(
+        "servers", "WSGI servers: step 01 vs wsgiref vs gunicorn", ABOUT, [table],
+        [tool, *NOTES, *failure_notes(runs)], checks, parts,
+    )  # fmt: skip

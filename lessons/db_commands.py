@@ -1,0 +1,225 @@
+"""`lessons db start|stop|status|env|shell`, and the database of a `lessons run`.
+
+`lessons db start` keeps one throwaway server running between commands, data in
+`.lessons/mysql/`: the one server the tooling starts on purpose to outlive the
+command. A `lessons run` gets a fresh server that stops (and is deleted) with it.
+When MYSQL_HOST is set, that server is used and nothing is started or stopped.
+"""
+
+import contextlib
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import mysql.connector
+
+from lessons import database, processes, settings, system
+from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
+
+
+def say(text: str) -> None:
+    """A remark: to stderr, so `eval "$(lessons db env)"` only runs the exports."""
+    print(text, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def database_for_run(root: Path) -> Iterator[dict[str, str]]:
+    """The MYSQL_* settings of a database to run a step on, for a `with` block.
+
+    With MYSQL_HOST set, that server is used (its database created if missing).
+    Otherwise a fresh throwaway server starts under `.lessons/run-mysql/` and is
+    stopped and deleted when the block ends, however it ends.
+    """
+    configured = settings.configured(root)
+    if configured is not None:
+        print(
+            f"Using the database server from MYSQL_HOST "
+            f"({settings.configured_in(root)}): {settings.describe(configured)}; "
+            "nothing is started."
+        )
+        try:
+            yield database.ensure_database(configured)
+        except mysql.connector.Error as error:
+            raise DatabaseUnavailable(
+                f"cannot use the database server from MYSQL_HOST "
+                f"({settings.describe(configured)}): {error}"
+            ) from None
+        return
+    runs = Path(root) / ".lessons" / "run-mysql"
+    runs.mkdir(parents=True, exist_ok=True)
+    for folder in runs.iterdir():  # runs that ended without cleaning up
+        owner = folder.name.split("-")[0]
+        owned = owner.isdigit() and processes.alive(int(owner))
+        if not owned and ThrowawayServer.attach(folder) is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    data_dir = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
+    server = ThrowawayServer(data_dir)
+    try:
+        print("Starting a throwaway database server for this run ...", flush=True)
+        found = server.start()
+        print(
+            f"{server.flavour} is ready on 127.0.0.1:{server.port} (database "
+            f"{found['MYSQL_DATABASE']}); it stops when you press Ctrl-C.",
+            flush=True,
+        )
+        yield found
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        print("Stopped the throwaway database server.", flush=True)
+
+
+def ours(root: Path) -> Path:
+    """Where `lessons db` keeps its server's data."""
+    return Path(root) / ".lessons" / "mysql"
+
+
+def configured_elsewhere(root: Path) -> dict[str, str] | None:
+    """The settings of a server that is not our `lessons db` one, or None.
+
+    After `eval "$(lessons db env)"` the environment names our own server, and
+    `lessons db stop` (status, env, shell) must still manage it then.
+    """
+    configured = settings.configured(root)
+    if configured is None:
+        return None
+    port = ThrowawayServer(ours(root)).read_state().get("port")
+    loopback = configured["MYSQL_HOST"] in ("127.0.0.1", "localhost")
+    return None if loopback and str(port) == configured["MYSQL_PORT"] else configured
+
+
+def left_alone(root: Path, action: str) -> bool:
+    """When MYSQL_HOST names another server, say we leave it alone; True then."""
+    configured = configured_elsewhere(root)
+    if configured is not None:
+        say(
+            f"MYSQL_HOST is set in {settings.configured_in(root)}, so that server is "
+            f"used: {settings.describe(configured)}. Nothing was {action}."
+        )
+    return configured is not None
+
+
+def print_settings(found: dict[str, str]) -> None:
+    """The settings, one `NAME=value` a line."""
+    for name in settings.NAMES:
+        print(f"  {name}={found[name]}")
+
+
+def where(server: ThrowawayServer, root: Path) -> str:
+    """`127.0.0.1:PORT (pid N); data in .lessons/mysql/`."""
+    folder = os.path.relpath(server.data_dir, Path(root).resolve())
+    return f"127.0.0.1:{server.port} (pid {server.pid}); data in {folder}/"
+
+
+def db_start(root: Path) -> int:
+    """Start the server in the background (or say that it runs)."""
+    if left_alone(root, "started"):
+        return 0
+    server = ThrowawayServer.attach(ours(root))
+    if server is not None:
+        print(f"The database server is already running on 127.0.0.1:{server.port} "
+              f"(pid {server.pid}).")  # fmt: skip
+    else:
+        server = ThrowawayServer(ours(root), outlive=True)
+        print("Starting the database server ...", flush=True)
+        try:
+            server.start()
+        except DatabaseUnavailable as problem:
+            say(f"lessons db start: {problem}")
+            return 2
+        print(f"{server.flavour} is running on {where(server, root)}")
+    print_settings(server.settings)
+    print('Use it in this shell:  eval "$(lessons db env)"')
+    print("Stop it:               lessons db stop")
+    return 0
+
+
+def db_stop(root: Path) -> int:
+    """Shut the background server down (its data stays)."""
+    if left_alone(root, "stopped"):
+        return 0
+    server = ThrowawayServer.attach(ours(root))
+    if server is None:
+        print("The database server is not running.")
+        return 0
+    pid = server.pid
+    server.stop()
+    print(f"Stopped the database server (pid {pid}).")
+    print("Its data stays in .lessons/mysql/; start it again with: lessons db start")
+    return 0
+
+
+def db_status(root: Path) -> int:
+    """Is there a server, where, and does it answer? Exit code 0 = yes."""
+    configured = configured_elsewhere(root)
+    if configured is not None:
+        print(f"MYSQL_HOST is set in {settings.configured_in(root)}: "
+              f"using {settings.describe(configured)}")  # fmt: skip
+        found = configured
+    else:
+        server = ThrowawayServer.attach(ours(root))
+        if server is None:
+            print("The database server is not running; start it: lessons db start")
+            return 1
+        print(f"The database server is running on {where(server, root)}")
+        found = server.settings
+    problem = database.server_problem(found)
+    if problem:
+        print(f"It does not answer: {problem}")
+        return 1
+    print("It answers.")
+    print_settings(found)
+    return 0
+
+
+def running_settings(root: Path) -> dict[str, str] | None:
+    """The settings of MYSQL_HOST's server or ours, or None (saying how to start)."""
+    found = configured_elsewhere(root)
+    server = None if found else ThrowawayServer.attach(ours(root))
+    if found is None and server is None:
+        say("The database server is not running; start it first: lessons db start")
+        return None
+    return found or server.settings
+
+
+def db_env(root: Path) -> int:
+    """Print `export MYSQL_...=...` lines for `eval` (remarks go to stderr)."""
+    left_alone(root, "started")
+    found = running_settings(root)
+    if found is None:
+        return 1
+    for name in settings.NAMES:
+        print(f"export {name}={shlex.quote(found[name])}")
+    return 0
+
+
+def db_shell(root: Path) -> int:
+    """Open the mariadb (or mysql) client on the database."""
+    found = running_settings(root)
+    if found is None:
+        return 1
+    client = system.which("mariadb", "mysql")
+    if client is None:
+        say(
+            "lessons db shell: the mariadb/mysql client is not installed. Install "
+            "it with: sudo apt install mariadb-client  (macOS: brew install mariadb)"
+        )
+        return 2
+    command = [
+        client,
+        f"--host={found['MYSQL_HOST']}",
+        f"--port={found['MYSQL_PORT']}",
+        f"--user={found['MYSQL_USER']}",
+        "--protocol=TCP",  # as the steps connect, even when the host is "localhost"
+        "--default-character-set=utf8mb4",
+        found["MYSQL_DATABASE"],
+    ]
+    # The password goes in the environment: on the command line `ps` shows it.
+    environment = {**os.environ, "MYSQL_PWD": found["MYSQL_PASSWORD"]}
+    print(f"Connecting to {settings.describe(found)} (type exit to leave)", flush=True)
+    os.execve(client, command, environment)  # noqa: S606 - become the client
+    return 0  # pragma: no cover

@@ -1,0 +1,333 @@
+"""The throwaway database: a private MariaDB/MySQL server, its files in one folder.
+
+It is started from the programs on this machine with its own data folder,
+loopback only, a free port, utf8mb4, a random password for the app's account and
+no system service. `lessons db start` keeps one running between commands; every
+other user (a `lessons run`, a test session, a benchmark) gets one that dies
+with it (see lessons/processes.py).
+"""
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import mysql.connector
+
+from lessons import database, processes, system
+from lessons.errors import LessonsError
+from lessons.settings import DEFAULTS
+
+APP_USER = "lessons"  # the account the steps connect as (never root)
+START_TIMEOUT = 60.0  # seconds a server may take to answer its first connection
+# Server options for a small, fast, private server; each one says why.
+SERVER_OPTIONS = (
+    "--bind-address=127.0.0.1",  # loopback only: nobody else on the network
+    "--skip-networking=0",  # ...but do listen on TCP (the steps connect over TCP)
+    "--skip-name-resolve",  # no DNS look-ups for client addresses: faster
+    "--character-set-server=utf8mb4",  # the full Unicode range, emoji included
+    "--collation-server=utf8mb4_unicode_ci",
+    "--skip-log-bin",  # no binary log: there is no replica to feed
+    "--performance-schema=OFF",  # saves memory we do not need
+    "--innodb-buffer-pool-size=16M",  # a few MB of cache is plenty for lessons
+    "--loose-innodb-log-file-size=8M",  # a small redo log is quicker to create
+    # Flush the redo log about once a second, not at every commit: much faster,
+    # and losing the last second after a power cut is fine for lessons.
+    "--innodb-flush-log-at-trx-commit=2",
+    # Tests create and drop a database each: tables in the shared tablespace
+    # (no file per table) and no doublewrite buffer make that several times
+    # faster. A crash may lose a throwaway server's data, which is fine.
+    "--innodb-file-per-table=OFF",
+    "--loose-innodb-doublewrite=0",
+    # MySQL 8 also listens on port 33060 (X protocol); two servers would fight
+    # over it. `loose-` makes MariaDB ignore an option it does not know.
+    "--loose-mysqlx=OFF",
+)
+
+
+class DatabaseUnavailable(LessonsError):
+    """No database server can be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Programs:
+    """The programs that initialise and run a server of one flavour."""
+
+    server: str  # mariadbd or mysqld
+    install: str | None  # mariadb-install-db; None for MySQL (mysqld initialises)
+    flavour: str  # "MariaDB" or "MySQL"
+
+
+def find_programs() -> Programs:
+    """The MariaDB (preferred) or MySQL 8 programs, or the command to install them."""
+    server = system.find("mariadb")
+    if server is None:
+        raise DatabaseUnavailable(system.missing_message("mariadb"))
+    if Path(server).name == "mysqld":  # older MariaDB releases use this name too
+        version = subprocess.run(
+            [server, "--version"], capture_output=True, text=True, check=False
+        ).stdout
+        if "mariadb" not in version.lower():
+            return Programs(server, None, "MySQL")
+    install = system.which("mariadb-install-db", "mysql_install_db")
+    if install is None:
+        raise DatabaseUnavailable(
+            f"found {server} but not mariadb-install-db; "
+            f"{system.missing_message('mariadb')}"
+        )
+    return Programs(server, install, "MariaDB")
+
+
+def as_root_option() -> list[str]:
+    """`--user=root` when we run as root: mariadbd refuses root without it."""
+    return ["--user=root"] if os.geteuid() == 0 else []
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds a password."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last lines of a log file ('' when there is none yet)."""
+    text = path.read_text(errors="replace") if path.exists() else ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class ThrowawayServer:
+    """A private server whose files all live in `data_dir`.
+
+        with ThrowawayServer(tmp_path) as settings:
+            ...  # settings["MYSQL_PORT"], settings["MYSQL_PASSWORD"], ...
+
+    `start()` initialises the folder the first time, starts the server and
+    returns the MYSQL_* settings; `stop()` shuts it down, data kept. With
+    `outlive=True` the server outlives this Python process (`lessons db start`).
+    """
+
+    def __init__(
+        self, data_dir: Path, outlive: bool = False, options: tuple[str, ...] = ()
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.outlive = outlive
+        self.options = options  # extra server options (a later one wins)
+        self.port: int | None = None
+        self.pid: int | None = None
+        self.process: subprocess.Popen | None = None  # when we are its parent
+        self.database = DEFAULTS["MYSQL_DATABASE"]
+        self.flavour = "MariaDB/MySQL"
+        # The server's own files go in data/, apart from ours.
+        self.server_data = self.data_dir / "data"
+        self.log_file = self.data_dir / "server.log"
+        self.state_file = self.data_dir / "server.json"
+
+    @property
+    def socket_path(self) -> Path:
+        """The private Unix socket root connects through (a path fits ~100 bytes)."""
+        preferred = self.data_dir / "mysqld.sock"
+        if len(str(preferred)) <= 100:
+            return preferred
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"lessons-mysql-{digest}.sock"
+
+    @property
+    def password(self) -> str:
+        """The app user's password: random, made once, kept in data_dir."""
+        password_file = self.data_dir / "password"
+        if not password_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            write_private(password_file, secrets.token_hex(16))
+        return password_file.read_text(encoding="utf-8").strip()
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The MYSQL_* settings that reach this server as the application user."""
+        return {
+            "MYSQL_HOST": "127.0.0.1",
+            "MYSQL_PORT": str(self.port),
+            "MYSQL_USER": APP_USER,
+            "MYSQL_PASSWORD": self.password,
+            "MYSQL_DATABASE": self.database,
+        }
+
+    def read_state(self) -> dict:
+        """What server.json says: pid, port, flavour ({} when there is none)."""
+        try:
+            return json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # none yet, or half-written: as good as none
+
+    def write_state(self) -> None:
+        """Record pid, port and flavour, for `lessons db` commands run later."""
+        state = {"pid": self.pid, "port": self.port, "flavour": self.flavour}
+        write_private(self.state_file, json.dumps(state) + "\n")
+
+    @classmethod
+    def attach(cls, data_dir: Path) -> "ThrowawayServer | None":
+        """The server already running from `data_dir` (started by anyone), or None."""
+        server = cls(data_dir, outlive=True)
+        state = server.read_state()
+        pid, port = state.get("pid"), state.get("port")
+        if not pid or not port or not processes.alive(pid):
+            return None
+        # A pid can be reused after a reboot; make sure it is really our server.
+        seen = processes.command_line(pid)
+        if seen is not None and f"--datadir={server.server_data}" not in seen:
+            return None
+        server.pid, server.port, server.flavour = pid, port, state["flavour"]
+        return server
+
+    def is_running(self) -> bool:
+        """True while the server process we started (or attached to) is alive."""
+        if self.process is not None:
+            return self.process.poll() is None
+        return self.pid is not None and processes.alive(self.pid)
+
+    def initialise(self, programs: Programs) -> None:
+        """Create the server's system tables once, into data.partial, then rename it.
+
+        A folder that was interrupted half-way is so never mistaken for a ready one.
+        """
+        if self.server_data.exists():
+            return
+        partial = self.data_dir / "data.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        common = ["--no-defaults", f"--datadir={partial}", *as_root_option()]
+        common.append("--loose-innodb-log-file-size=8M")  # as the server uses
+        if programs.install:  # MariaDB: root without a password, no `test` db
+            command = [programs.install, *common, "--skip-test-db"]
+            command.append("--auth-root-authentication-method=normal")
+        else:  # MySQL 8 initialises its own folder
+            command = [programs.server, *common, "--initialize-insecure"]
+        install_log = self.data_dir / "install.log"
+        with install_log.open("wb") as log:
+            done = subprocess.run(command, stdout=log, stderr=log, check=False)
+        if done.returncode != 0:
+            raise DatabaseUnavailable(
+                f"could not initialise {partial} (exit code {done.returncode}); "
+                f"the end of {install_log}:\n{tail(install_log)}"
+            )
+        partial.rename(self.server_data)
+
+    def start(self) -> dict[str, str]:
+        """Start the server (if it is not running yet) and return its settings."""
+        if self.is_running():
+            return self.settings
+        programs = find_programs()
+        self.flavour = programs.flavour
+        other = ThrowawayServer.attach(self.data_dir)
+        if other is not None:
+            raise DatabaseUnavailable(
+                f"another database server (pid {other.pid}) already uses "
+                f"{self.data_dir}; stop it first, e.g. with: kill {other.pid}"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # the data, the password and the socket: ours
+        self.initialise(programs)
+        # Reuse the last port when it is free: settings exported earlier still work.
+        remembered = self.port or self.read_state().get("port")
+        free = remembered and not processes.port_in_use(remembered)
+        self.port = remembered if free else processes.free_port()
+        command = [
+            programs.server,
+            "--no-defaults",  # must come first: ignore the machine's my.cnf
+            f"--datadir={self.server_data}",
+            f"--port={self.port}",
+            f"--socket={self.socket_path}",
+            f"--pid-file={self.data_dir / 'mysqld.pid'}",
+            f"--log-error={self.log_file}",
+            *SERVER_OPTIONS,
+            *self.options,
+            *as_root_option(),
+        ]
+        with self.log_file.open("ab") as log:
+            self.process = processes.start(
+                command, outlive=self.outlive, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log,
+            )  # fmt: skip
+        self.pid = self.process.pid
+        try:
+            self.wait_until_ready()
+            self.socket_path.chmod(0o600)  # it may live in /tmp: only we may use it
+            self.create_user_and_database()
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+        self.write_state()
+        return self.settings
+
+    def admin_connection(self, timeout: int = 5):
+        """Connect as root through the private socket (root has no password)."""
+        return mysql.connector.connect(
+            unix_socket=str(self.socket_path),
+            user="root",
+            connection_timeout=timeout,
+            charset="utf8mb4",
+            collation="utf8mb4_unicode_ci",
+        )
+
+    def wait_until_ready(self) -> None:
+        """Wait until the server answers a real connection, or fail with its log."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.is_running():
+            try:
+                with self.admin_connection(timeout=2) as connection:
+                    connection.ping()
+                    return
+            except mysql.connector.Error:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+        raise DatabaseUnavailable(
+            f"the database server did not start; the end of {self.log_file}:\n"
+            f"{tail(self.log_file)}"
+        )
+
+    def create_user_and_database(self) -> None:
+        """The app's account (all privileges: tests make a database each) and db."""
+        with self.admin_connection() as connection, connection.cursor() as cursor:
+            # mariadb-install-db also makes root@127.0.0.1, ::1 and the host name
+            # with no password: anyone here could log in over TCP. Root keeps only
+            # root@localhost, reached through the socket in our private folder.
+            cursor.execute(
+                "SELECT User, Host FROM mysql.user"
+                " WHERE User = 'root' AND Host <> 'localhost'"
+            )
+            for account in cursor.fetchall():
+                cursor.execute("DROP USER %s@%s", account)
+            # 127.0.0.1 is how the steps connect (TCP); localhost is the client's.
+            for host in ("127.0.0.1", "localhost"):
+                cursor.execute(
+                    "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s",
+                    (APP_USER, host, self.password),
+                )
+                # The password file may have been replaced: keep them in step.
+                cursor.execute(
+                    "ALTER USER %s@%s IDENTIFIED BY %s", (APP_USER, host, self.password)
+                )
+                cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s", (APP_USER, host))
+        database.ensure_database(self.settings)
+
+    def stop(self) -> None:
+        """Shut the server down cleanly (SIGTERM, then SIGKILL); safe to repeat."""
+        if self.process is not None:
+            processes.stop(self.process, timeout=30)
+        elif self.pid is not None:
+            processes.stop_group(self.pid, timeout=30)
+        if self.pid is not None and self.data_dir.exists():
+            self.pid, self.process = None, None
+            self.write_state()
+
+    def __enter__(self) -> dict[str, str]:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
