@@ -39,7 +39,8 @@ STEPS = all_steps()
 INCLUDE = re.compile(r'^\s*--8<-- "(?P<path>[^":]+)(?::(?P<section>[a-z_0-9-]+))?"')
 HEADING = re.compile(r"^(#{1,2}) (?P<text>.+)$", re.MULTILINE)
 TAG = re.compile(r"<[^>]+>")
-CODE_BLOCK = re.compile(r"^```[\w+-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# A fenced block and its language; `text` blocks hold output, never code.
+CODE_BLOCK = re.compile(r"^```(?!text\n)[\w+-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def build_site(config: Path, site: Path) -> subprocess.CompletedProcess:
