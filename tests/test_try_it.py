@@ -42,12 +42,19 @@ BLOCK = re.compile(
 # Lines of "Run it" that set up a learner's own environment (a venv, the
 # packages, the course's throwaway database). The test already runs in an
 # environment that has all of them; test_requirements.py proves the venv path.
-SETUP_LINES = ("python3 -m venv", "source ", "pip install", "lessons db", "eval ")
+SETUP_LINES = (
+    "python3 -m venv",
+    "source ",
+    "pip install",
+    "../.venv/bin/lessons",
+    "eval ",
+)
 
 # What differs between two honest runs, and nothing else.
 VARYING = [
-    # A terminal's colours and bold (curl bolds header names): not characters.
-    (re.compile(r"\x1b\[[0-9;]*m"), ""),
+    # What a terminal shows as formatting, not as characters: colours and bold
+    # (curl bolds header names), and links (curl makes Location one).
+    (re.compile(r"\x1b\[[0-9;]*m|\x1b\][^\x1b]*\x1b\\"), ""),
     (re.compile(r"^Date: .*$", re.MULTILINE), "Date: <date>"),
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(,\d+)?Z?"), "<timestamp>"),
     (re.compile(r"\d\d/\w{3}/\d{4}[ :]\d\d:\d\d:\d\d( [+-]\d{4})?"), "<timestamp>"),
