@@ -17,8 +17,10 @@ import json
 import os
 import re
 import shutil
+import socketserver
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +137,34 @@ def test_the_strict_build_is_clean(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output
+
+
+SITE_URL = "http://127.0.0.1:8000/"  # site_url in mkdocs.yml
+
+# What a page loads by itself: scripts, style sheets, fonts, images, icons. Plain
+# links (<a href>) are for the reader to follow and are left alone.
+LOADED_URL = re.compile(
+    r"""<(?:script|img|source|iframe)\b[^>]*\bsrc=["']?([^"' >]+)"""
+    r"""|<link\b[^>]*\bhref=["']?([^"' >]+)"""
+    r"""|url\(\s*["']?([^"')]+)|@import\s+["']([^"']+)""",
+    re.IGNORECASE,
+)
+
+
+def test_the_built_site_loads_nothing_from_the_network(site):
+    # A classroom or a train may have no network: every script, style sheet and
+    # font the site loads must come from the site itself.
+    external = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in (".html", ".css"):
+            continue
+        for match in LOADED_URL.finditer(path.read_text(encoding="utf-8")):
+            url = next(group for group in match.groups() if group)
+            if url.startswith(("http:", "https:", "//")):
+                external.append(f"{path.relative_to(site)}: {url}")
+    # The <link rel="canonical"> names the site's own address; it loads nothing.
+    external = [line for line in external if SITE_URL not in line]
+    assert not external, "the site loads from the network:\n" + "\n".join(external)
 
 
 @pytest.mark.parametrize(
@@ -280,6 +310,58 @@ def rendered_text(url: str, profile: Path) -> str:
     """The text of the page after headless Chromium has loaded and run it."""
     chromium = require_part("chromium")
     return visible_text(dump_dom(chromium, url, profile))
+
+
+# Chromium's own calls home, which its flags do not all turn off; not the page's.
+OWN = tuple(
+    f"{scheme}{host}"
+    for scheme in ("", "http://")
+    for host in (
+        "update.googleapis.com",
+        "accounts.google.com",
+        "clients2.google.com",
+        "content-autofill.googleapis.com",
+    )
+)
+
+
+class RequestTrap(socketserver.ThreadingTCPServer):
+    """A stand-in for the internet: it writes down every request and answers none.
+
+    Chromium is told to send all traffic through it as its proxy, so every
+    request for another host (a CDN's script, a web font) arrives here, as
+    "GET http://..." or "CONNECT host:443". Loopback addresses bypass a proxy,
+    so the site itself is still served directly.
+    """
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.requests = []
+        super().__init__(("127.0.0.1", 0), self.Handler)
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.server.requests.append(self.rfile.readline().decode().strip())
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "path", ["/", "/concepts/wsgi/", "/04_mysql_crud/", "/api/", "/live/"]
+)
+def test_pages_load_nothing_from_other_hosts_in_a_browser(served_site, tmp_path, path):
+    # What the HTML names is not all a page loads: scripts load more (Material
+    # fetched mermaid from a CDN for one diagram). So a real browser loads each
+    # page, with the "internet" replaced by a trap that records every request.
+    chromium = require_part("chromium")
+    with RequestTrap() as trap:
+        threading.Thread(target=trap.serve_forever, daemon=True).start()
+        proxy = f"--proxy-server=http://127.0.0.1:{trap.server_address[1]}"
+        html_text = dump_dom(chromium, served_site + path, tmp_path, flags=(proxy,))
+        trap.shutdown()
+    assert "<article" in html_text  # the page itself was served and rendered
+    asked = [line for line in trap.requests if not line.split()[1].startswith(OWN)]
+    assert asked == [], f"{path} asked the network for {asked}"
 
 
 @pytest.mark.browser
