@@ -41,6 +41,8 @@ STEPS = all_steps()
 INCLUDE = re.compile(r'^\s*--8<-- "(?P<path>[^":]+)(?::(?P<section>[a-z_0-9-]+))?"')
 HEADING = re.compile(r"^(#{1,2}) (?P<text>.+)$", re.MULTILINE)
 TAG = re.compile(r"<[^>]+>")
+BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
+TEXT_BLOCK = re.compile(r"^```text\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # A fenced block and its language; `text` blocks hold output, never code.
 CODE_BLOCK = re.compile(r"^```(?!text\n)[\w+-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
@@ -310,6 +312,69 @@ def rendered_text(url: str, profile: Path) -> str:
     """The text of the page after headless Chromium has loaded and run it."""
     chromium = require_part("chromium")
     return visible_text(dump_dom(chromium, url, profile))
+
+
+# A page of our own, written into the built site for the test only: it opens
+# pages in frames (same origin, so it may look inside) and writes down what each
+# visible copy button of each page would put on the clipboard.
+COPY_PROBE = """<!doctype html>
+<pre id="copies"></pre>
+<script>
+  const copies = {};
+  const paths = %s;
+  for (const path of paths) {
+    const frame = document.createElement("iframe");
+    frame.width = 1280;
+    frame.height = 800;
+    frame.src = path;
+    frame.addEventListener("load", () => setTimeout(() => {
+      copies[path] = [];
+      for (const button of frame.contentDocument.querySelectorAll(
+        "[data-clipboard-target]")) {
+        if (button.offsetParent === null) continue;  // hidden: nothing to click
+        const target = frame.contentDocument.querySelector(
+          button.dataset.clipboardTarget);
+        copies[path].push(target.textContent);
+      }
+      document.getElementById("copies").textContent = JSON.stringify(copies);
+    }, 1000));
+    document.body.append(frame);
+  }
+</script>
+"""
+
+
+def copied_by_buttons(site: Path, served_site: str, paths: list[str], tmp_path):
+    """For each page, what each of its visible copy buttons would copy."""
+    probe = site / "copy-probe.html"
+    probe.write_text(COPY_PROBE % json.dumps(paths), encoding="utf-8")
+    chromium = require_part("chromium")
+    dom = dump_dom(chromium, f"{served_site}/copy-probe.html", tmp_path)
+    found = re.search(r'<pre id="copies">(.*?)</pre>', dom, re.DOTALL)
+    return json.loads(html.unescape(found[1]))
+
+
+@pytest.mark.browser
+def test_copy_buttons_copy_the_commands_and_never_the_output(
+    site, served_site, tmp_path
+):
+    steps = STEPS[1:]
+    copies = copied_by_buttons(
+        site, served_site, [f"/{step.name}/" for step in steps], tmp_path
+    )
+    for step in steps:
+        readme = (step.path / "README.md").read_text(encoding="utf-8")
+        commands = [block.strip() for block in BASH_BLOCK.findall(readme)]
+        outputs = [block.strip() for block in TEXT_BLOCK.findall(readme)]
+        copied = [text.strip() for text in copies[f"/{step.name}/"]]
+        page = f"the {step.name} page"
+        assert commands, f"{step.name}/README.md shows no commands"
+        for command in commands:
+            assert command in copied, f"no copy button on {page} copies: {command}"
+        for text in copied:
+            assert text not in outputs, f"{page}: a button copies output: {text[:80]}"
+            prompts = [line for line in text.splitlines() if line.startswith("$ ")]
+            assert not prompts, f"{page}: a button copies a prompt: {prompts[0]}"
 
 
 # Chromium's own calls home, which its flags do not all turn off; not the page's.
