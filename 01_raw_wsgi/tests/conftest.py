@@ -3,6 +3,7 @@
 import contextlib
 import io
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,20 @@ STEP_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(STEP_DIR))
 
 from app import application  # noqa: E402  (needs the sys.path line above)
-from server import running_in_thread  # noqa: E402
+from server import WSGIServer  # noqa: E402
+
+
+@contextlib.contextmanager
+def running_in_thread(app, **options):
+    """Serve `app` from a background thread on a free port for the `with` block."""
+    server = WSGIServer("127.0.0.1", 0, app, **options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 @pytest.fixture

@@ -84,7 +84,7 @@ def test_a_bad_module_callable_is_one_clear_line_and_exit_code_2(
     step_dir, tmp_path, spec, message
 ):
     (tmp_path / "broken.py").write_text("raise RuntimeError('boom')\n")
-    for name in ("app.py", "server.py"):
+    for name in ("app.py", "server.py", "http11.py", "command_line.py"):
         (tmp_path / name).write_text((step_dir / name).read_text())
     result = run_server(["server.py", "--port", "0", spec], tmp_path)
     assert result.returncode == 2
