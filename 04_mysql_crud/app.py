@@ -18,7 +18,9 @@ from flask import Flask
 from controllers import register_controllers
 from db_commands import init_db_command, seed_db_command
 from db_connection import close_db, settings_from_environment
+from dev_server import answer_server_errors_as_problems
 from errors import register_error_handlers
+from validation import BookIdConverter, refuse_lowercase_method
 
 
 # --8<-- [start:create_app]
@@ -50,6 +52,10 @@ def create_app(test_config=None):
     # Either way it is the same JSON to any client.
     app.json.sort_keys = False
     app.json.ensure_ascii = False
+    # <id:book_id> in a route: ASCII digits only (validation.py). Converters must
+    # be known before the controllers add their routes.
+    app.url_map.converters["id"] = BookIdConverter
+    app.before_request(refuse_lowercase_method)  # `get` is not `GET` (RFC 9110)
     app.teardown_appcontext(close_db)  # each request's connection closes at its end
     app.cli.add_command(init_db_command)  # flask --app app init-db
     app.cli.add_command(seed_db_command)  # flask --app app seed-db
@@ -57,6 +63,8 @@ def create_app(test_config=None):
     # Error handlers belong to the whole app, not to a controller: a 404 for a URL
     # that no controller knows is no controller's business.
     register_error_handlers(app)
+    # ... and so do the errors `flask run`'s server answers by itself (dev_server.py).
+    answer_server_errors_as_problems()
     return app
 
 

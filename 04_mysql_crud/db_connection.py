@@ -15,6 +15,11 @@ from dotenv import load_dotenv
 from flask import current_app, g
 
 CONNECT_TIMEOUT_SECONDS = 3  # a stopped server should mean a quick 503, not a hang
+# A server that takes our query and then says nothing (overloaded, or frozen):
+# after this long without an answer, mysql-connector closes the connection and
+# raises ReadTimeoutError, and the client gets its 503 (errors.py). Our queries
+# take milliseconds; a much slower one means something is wrong.
+QUERY_TIMEOUT_SECONDS = 3
 
 
 class DatabaseUnavailable(Exception):
@@ -58,6 +63,8 @@ def get_db():
                 time_zone="+00:00",  # TIMESTAMP columns come back in UTC
                 autocommit=False,  # nothing is saved until we commit
                 connection_timeout=CONNECT_TIMEOUT_SECONDS,
+                read_timeout=QUERY_TIMEOUT_SECONDS,  # waiting for an answer
+                write_timeout=QUERY_TIMEOUT_SECONDS,  # sending a query
                 use_pure=True,  # the pure-Python driver: the same on every machine
             )
         except mysql.connector.Error as error:

@@ -13,7 +13,13 @@ API puts its documentation at that address; ours is a reserved .example name).
 """
 
 from flask import Flask, current_app, jsonify
-from mysql.connector.errors import InterfaceError, OperationalError
+from mysql.connector.errors import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    ReadTimeoutError,
+    WriteTimeoutError,
+)
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -22,6 +28,14 @@ from validation import ValidationError
 
 VALIDATION_TYPE = "https://wsgi-to-flask.example/problems/invalid-fields"
 RETRY_AFTER_SECONDS = 5  # how long a client should wait before asking again
+# What mysql-connector raises when the database cannot be reached or kept:
+# the server went away, or it stopped answering for longer than the timeout.
+CONNECTION_ERRORS = (
+    InterfaceError,
+    OperationalError,
+    ReadTimeoutError,
+    WriteTimeoutError,
+)
 
 
 # --8<-- [start:problem]
@@ -77,6 +91,23 @@ def database_unavailable(error: Exception):
 # --8<-- [end:database_unavailable]
 
 
+# --8<-- [start:programming_error]
+def programming_error(error: ProgrammingError):
+    """A ProgrammingError is a bug in our SQL (500), unless the connection broke.
+
+    mysql-connector asks the server a question of its own (its SQL mode) just
+    before it sends our first query with %s values. When the connection breaks
+    right then, it reports "Failed processing format-parameters" as a
+    ProgrammingError, with the real reason, the lost connection, as its cause.
+    """
+    if isinstance(error.__cause__, CONNECTION_ERRORS):
+        return database_unavailable(error)
+    raise error  # a real bug: Flask logs the traceback and answers 500
+
+
+# --8<-- [end:programming_error]
+
+
 def internal_error(error: InternalServerError):
     """500: a bug. Flask has already logged the traceback; the client gets none."""
     return problem(500, "Something went wrong on our side. It has been logged.")
@@ -88,9 +119,11 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ValidationError, invalid_fields)
     app.register_error_handler(DatabaseUnavailable, database_unavailable)
-    # The connection broke in the middle of a request (the server went away).
-    app.register_error_handler(InterfaceError, database_unavailable)
-    app.register_error_handler(OperationalError, database_unavailable)
+    # The connection broke in the middle of a request (the server went away),
+    # or the server stopped answering (db_connection.py's query timeout).
+    for error_class in CONNECTION_ERRORS:
+        app.register_error_handler(error_class, database_unavailable)
+    app.register_error_handler(ProgrammingError, programming_error)
     app.register_error_handler(InternalServerError, internal_error)
 
 

@@ -82,13 +82,23 @@ def page_count(total: int, per_page: int) -> int:
     return math.ceil(total / per_page)
 
 
+# The query parameters GET /books reads; links repeat these and no others.
+LINK_PARAMETERS = ("sort", "author", "q", "page", "per_page", "after_id")
+
+
 def url_with(**changes: int | None) -> str:
     """This request's absolute URL with some query parameters replaced.
 
-    Every other parameter (sort, author, q...) is kept, so following a link
-    keeps the same filter and order. A value of None removes the parameter.
+    The other parameters the API reads (sort, author, q) are kept, so following
+    a link keeps the same filter and order. Parameters it does not read are
+    left out: a client must not be able to make our links (four of them, in
+    one header) as long as it likes. A value of None removes the parameter.
     """
-    args = request.args.copy()
+    args = MultiDict(
+        (name, value)
+        for name, value in request.args.items(multi=True)
+        if name in LINK_PARAMETERS
+    )
     for name, value in changes.items():
         args.pop(name, None)
         if value is not None:

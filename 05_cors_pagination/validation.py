@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from flask import request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.routing import BaseConverter
 
 WRITABLE_FIELDS = ("title", "author", "year", "isbn", "price")
 SERVER_FIELDS = ("id", "created_at", "updated_at")  # the server sets these
@@ -22,6 +23,48 @@ MAX_PRICE = Decimal("999999.99")  # the largest DECIMAL(8, 2)
 PRICE_PATTERN = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 ISBN_10_PATTERN = re.compile(r"[0-9]{9}[0-9X]")
 ISBN_13_PATTERN = re.compile(r"[0-9]{13}")
+
+
+# --8<-- [start:book_id]
+class BookIdConverter(BaseConverter):
+    """`<id:book_id>` in a route: 1 to 19 ASCII digits, given to the view as an int.
+
+    Werkzeug's own `<int:...>` matches any Unicode digit, so /books/٤٧ (Arabic-
+    Indic digits) or /books/４７ (fullwidth) would reach book 47. An id is 0-9
+    only, in the URL as in the query string (pagination.py). 19 digits reach the
+    largest BIGINT; a longer "id" is a URL we do not have (404).
+    """
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        """The digits of the URL as the int the view gets."""
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        """The int as digits, for url_for()."""
+        return str(value)
+
+
+# --8<-- [end:book_id]
+
+
+# --8<-- [start:method_case]
+def refuse_lowercase_method() -> None:
+    """400 for `get /books`: a method name is case-sensitive (RFC 9110 §9.1).
+
+    Werkzeug turns the method to upper case before routing, so without this the
+    development server would answer `get` as if it were `GET`, while nginx and
+    gunicorn refuse it as a malformed request (400). Now all three agree.
+    """
+    method = request.environ.get("REQUEST_METHOD", "")
+    if method != method.upper():
+        raise BadRequest(
+            f"HTTP methods are case-sensitive: send {method.upper()}, not {method}."
+        )
+
+
+# --8<-- [end:method_case]
 
 
 class ValidationError(Exception):
@@ -49,13 +92,17 @@ def read_json_object() -> dict:
         )
     limit = request.max_content_length  # MAX_CONTENT_LENGTH, set in app.py
     too_large = RequestEntityTooLarge(f"The body is over {limit // 1024} KiB.")
+    if request.content_length is None:
+        # A chunked body (RFC 9112 §7.1) has no Content-Length, so Werkzeug counts
+        # as it reads, and refuses any read once it has read `limit` bytes: even
+        # the last read that would only learn "the body has ended". Allowing one
+        # byte more lets a body of exactly 64 KiB through, as with Content-Length.
+        request.max_content_length = limit + 1
     try:
         body = request.get_data()
-    except RequestEntityTooLarge:  # Content-Length said more than the limit
+    except RequestEntityTooLarge:  # more than the limit, whichever way it came
         raise too_large from None
-    # A chunked body has no Content-Length: Werkzeug then stops reading at the
-    # limit without an error, so a body that reached the limit was cut short.
-    if request.content_length is None and len(body) >= limit:
+    if len(body) > limit:  # the one byte more of a chunked body
         raise too_large
     try:
         data = json.loads(body, parse_constant=reject_constant)
@@ -118,8 +165,21 @@ def isbn_13_is_valid(isbn: str) -> bool:
     return total % 10 == 0
 
 
+def isbn_13_from_isbn_10(isbn: str) -> str:
+    """The ISBN-13 of the same book: "978", the first 9 digits, a new check digit.
+
+    0132350882 and 9780132350884 name one book. Storing one form only (ISBN-13)
+    lets the unique key on isbn see that they are the same.
+    """
+    digits = "978" + isbn[:9]
+    weights = [1, 3] * 6
+    pairs = zip(digits, weights, strict=True)
+    total = sum(int(char) * weight for char, weight in pairs)
+    return digits + str(-total % 10)  # the digit that makes the total end in 0
+
+
 def clean_isbn(value: object) -> str | None:
-    """An ISBN-10 or ISBN-13 (hyphens and spaces allowed), stored as bare digits."""
+    """An ISBN-10 or ISBN-13 (hyphens and spaces allowed), stored as an ISBN-13."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -133,6 +193,8 @@ def clean_isbn(value: object) -> str | None:
         raise FieldError("must be an ISBN-10 or ISBN-13: 10 or 13 digits")
     if not is_valid:
         raise FieldError("has a wrong check digit (the last digit); check for typos")
+    if len(isbn) == 10:
+        return isbn_13_from_isbn_10(isbn)
     return isbn
 
 

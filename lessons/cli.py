@@ -52,7 +52,9 @@ def command_run(arguments: argparse.Namespace) -> int:
     # Step 01's README uses port 8080 (its server's default); Flask's is 5000.
     default_port = 8080 if (step.path / "server.py").exists() else 5000
     if arguments.production:
-        return runner.run_production(step, arguments.port or 8080)
+        return runner.run_production(
+            step, arguments.port or 8080, arguments.app_servers
+        )
     return runner.run_step(step, arguments.host, arguments.port or default_port)
 
 
@@ -129,6 +131,14 @@ def build_parser() -> Parser:
         "--production",
         action="store_true",
         help="step 05 only: serve through nginx and gunicorn (port 8080)",
+    )
+    run.add_argument(
+        "--app-servers",
+        type=int,
+        choices=range(1, 9),
+        default=1,
+        metavar="N",
+        help="with --production: N gunicorns (1-8) behind one nginx upstream",
     )
     run.set_defaults(run=command_run)
 

@@ -7,6 +7,7 @@ service, nothing left behind but the logs.
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,8 @@ class Chain:
     folder: Path  # the temporary folder with the logs
     gunicorn: subprocess.Popen
     nginx: subprocess.Popen
+    app_servers: list[subprocess.Popen]  # every gunicorn; the first is `gunicorn`
+    app_urls: list[str]  # each gunicorn's own URL, in the same order
 
     @property
     def logs(self) -> dict[str, Path]:
@@ -50,7 +53,7 @@ class Chain:
         return {
             "nginx access": self.folder / "access.log",
             "nginx errors": self.folder / "error.log",
-            "gunicorn": self.folder / "gunicorn.log",
+            **{name: self.folder / f"{name}.log" for name in gunicorn_names(self)},
         }
 
 
@@ -65,20 +68,28 @@ def cors_origin_lines(origins: str) -> str:
         if origin == "*":
             lines.append('default "*";')  # anyone (the app refuses "null")
         elif origin and origin != "null":
-            lines.append(f'"{origin}" $http_origin;')
+            # ~: a case-sensitive regular expression; a plain string ignores case.
+            lines.append(f'"~^{re.escape(origin)}$" $http_origin;')
     # The placeholder is indented in the template; so is every further line.
     return "\n        ".join(lines) or "# no origins allowed"
 
 
+def gunicorn_names(chain: "Chain") -> list[str]:
+    """Log names: "gunicorn" for the first app server, "gunicorn-2", ... after it."""
+    count = len(chain.app_servers)
+    return ["gunicorn"] + [f"gunicorn-{number}" for number in range(2, count + 1)]
+
+
 def nginx_config(
-    template: Path, folder: Path, port: int, gunicorn_port: int, origins: str
+    template: Path, folder: Path, port: int, gunicorn_ports: list[int], origins: str
 ) -> str:
     """Fill the {{...}} placeholders of deploy/nginx.conf.template."""
     text = template.read_text(encoding="utf-8")
+    servers = [f"server 127.0.0.1:{number};" for number in gunicorn_ports]
     values = {
         "PREFIX": str(folder),
         "PORT": port,
-        "GUNICORN_PORT": gunicorn_port,
+        "UPSTREAM_SERVERS": "\n        ".join(servers),
         "CORS_ORIGIN_LINES": cors_origin_lines(origins),
     }
     for name, value in values.items():
@@ -105,10 +116,13 @@ def production_chain(
     port: int | None = None,
     workers: int = 2,
     keep_logs: bool = True,
+    app_servers: int = 1,
 ) -> Iterator[Chain]:
     """Run gunicorn and nginx for the `with` block; stop both afterwards.
 
     `settings` are the app's: the MYSQL_* values, and CORS_ORIGINS if set.
+    `app_servers` gunicorns (each with `workers` workers, on its own port) share
+    the one database, behind one nginx `upstream`.
 
     The logs stay in the chain's folder for you to read, unless `keep_logs` is
     False (the tests), when the whole folder is removed at the end.
@@ -117,7 +131,7 @@ def production_chain(
     if nginx is None:
         raise ChainError(system.missing_message("nginx"))
     port = port or free_port()
-    gunicorn_port = free_port()
+    gunicorn_ports = [free_port() for _ in range(app_servers)]
     # In /tmp, readable by all: when root starts nginx, its workers run as
     # "nobody" and must still reach their buffer folders.
     folder = Path(tempfile.mkdtemp(prefix="lessons-production-"))
@@ -128,23 +142,27 @@ def production_chain(
     origins = settings.get("CORS_ORIGINS") or os.environ.get(
         "CORS_ORIGINS", DOCS_ORIGINS
     )
-    config.write_text(nginx_config(template, folder, port, gunicorn_port, origins))
+    config.write_text(nginx_config(template, folder, port, gunicorn_ports, origins))
 
     environment = {
         **os.environ,
         **settings,
         "CORS_ORIGINS": origins,
-        "GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}",
         "GUNICORN_WORKERS": str(workers),
     }
-    gunicorn = start(
-        GUNICORN_COMMAND, folder / "gunicorn.log", cwd=step_path, env=environment
-    )
+    gunicorns = []
+    for number, gunicorn_port in enumerate(gunicorn_ports, start=1):
+        log = folder / ("gunicorn.log" if number == 1 else f"gunicorn-{number}.log")
+        bind = {"GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}"}
+        gunicorns.append(
+            start(GUNICORN_COMMAND, log, cwd=step_path, env={**environment, **bind})
+        )
     nginx_command = [nginx, "-p", str(folder), "-c", str(config), "-e", "stderr"]
     nginx_process = None
     try:
         try:
-            wait_for_port(gunicorn_port, process=gunicorn, timeout=30)
+            for gunicorn_port, gunicorn in zip(gunicorn_ports, gunicorns, strict=True):
+                wait_for_port(gunicorn_port, process=gunicorn, timeout=30)
             nginx_process = start(nginx_command, folder / "error.log")
             wait_for_port(port, process=nginx_process, timeout=15)
         except (RuntimeError, TimeoutError) as error:
@@ -152,15 +170,18 @@ def production_chain(
             raise ChainError(message + log_tails(folder)) from None
         yield Chain(
             url=f"http://127.0.0.1:{port}",
-            app_url=f"http://127.0.0.1:{gunicorn_port}",
+            app_url=f"http://127.0.0.1:{gunicorn_ports[0]}",
             folder=folder,
-            gunicorn=gunicorn,
+            gunicorn=gunicorns[0],
             nginx=nginx_process,
+            app_servers=gunicorns,
+            app_urls=[f"http://127.0.0.1:{number}" for number in gunicorn_ports],
         )
     finally:
         if nginx_process is not None:
             stop(nginx_process)
-        stop(gunicorn)
+        for gunicorn in gunicorns:
+            stop(gunicorn)
         if not keep_logs:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -103,7 +103,7 @@ def wait_for_server(process: subprocess.Popen) -> int:
         return process.wait()
 
 
-def run_production(step: Step, port: int) -> int:
+def run_production(step: Step, port: int, app_servers: int = 1) -> int:
     """Serve the step through nginx and gunicorn until Ctrl-C."""
     if not (step.path / "deploy").is_dir():
         message = f"step {step.number} has no deploy/ folder"
@@ -111,11 +111,14 @@ def run_production(step: Step, port: int) -> int:
     check_port_free(step, "127.0.0.1", port)
     with (
         database_environment(step) as environment,
-        production.production_chain(step.path, environment, port) as chain,
+        production.production_chain(
+            step.path, environment, port, app_servers=app_servers
+        ) as chain,
     ):
         print(f"Step {step.number} in production form: nginx -> gunicorn -> app")
         print(f"  open     {chain.url}/books")
-        print(f"  gunicorn {chain.app_url} (behind nginx; debug off)")
+        for app_url in chain.app_urls:
+            print(f"  gunicorn {app_url} (behind nginx; debug off)")
         for name, path in chain.logs.items():
             print(f"  log      {name}: {path}")
         print("Press Ctrl-C to stop all three (nginx, gunicorn, the database).")

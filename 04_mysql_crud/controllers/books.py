@@ -97,7 +97,7 @@ def list_books():
 # --8<-- [end:list_books]
 
 
-@blueprint.get("/books/<int:book_id>")
+@blueprint.get("/books/<id:book_id>")
 def get_book(book_id: int):
     """GET /books/<id>: one book, or 404."""
     with get_db().cursor(dictionary=True) as cursor:
@@ -128,13 +128,13 @@ def create_book():
 
 
 # --8<-- [start:update_book]
-@blueprint.put("/books/<int:book_id>")
+@blueprint.put("/books/<id:book_id>")
 def replace_book(book_id: int):
     """PUT /books/<id>: replace the whole book; missing optional fields become null."""
     return update_book(book_id, validate_book(read_json_object()))
 
 
-@blueprint.patch("/books/<int:book_id>")
+@blueprint.patch("/books/<id:book_id>")
 def patch_book(book_id: int):
     """PATCH /books/<id>: change only the fields that were sent."""
     return update_book(book_id, validate_book(read_json_object(), partial=True))
@@ -158,7 +158,7 @@ def update_book(book_id: int, changes: dict):
 # --8<-- [end:update_book]
 
 
-@blueprint.delete("/books/<int:book_id>")
+@blueprint.delete("/books/<id:book_id>")
 def delete_book(book_id: int):
     """DELETE /books/<id>: 204 No Content (an empty body), or 404."""
     with transaction() as cursor:

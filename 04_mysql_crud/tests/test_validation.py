@@ -101,8 +101,8 @@ def test_patch_cannot_set_a_required_field_to_null(client, add_book):
         ("9781492056355", "9781492056355"),
         ("978-1-4920-5635-5", "9781492056355"),
         ("978 1 4920 5635 5", "9781492056355"),
-        ("0-596-00712-4", "0596007124"),  # ISBN-10
-        ("0-8044-2957-x", "080442957X"),  # ISBN-10 whose check "digit" is X
+        ("0-596-00712-4", "9780596007126"),  # ISBN-10, stored as its ISBN-13
+        ("0-8044-2957-x", "9780804429573"),  # ISBN-10 whose check "digit" is X
         (None, None),
     ],
 )

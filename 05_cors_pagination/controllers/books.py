@@ -27,7 +27,7 @@ from pagination import (
     page_count,
     read_page_request,
 )
-from validation import read_json_object, validate_book
+from validation import MAX_TEXT_LENGTH, read_json_object, validate_book
 
 blueprint = Blueprint("books", __name__)
 
@@ -130,19 +130,39 @@ def like_pattern(text: str) -> str:
     return f"%{text}%"
 
 
+def read_text_filter(args: MultiDict, name: str) -> str | None:
+    """The `author` or `q` parameter, or None; 400 when it is longer than a title.
+
+    No title or author is longer than 200 characters (schema.sql), so a longer
+    one can find nothing. Refusing it also keeps the Link header, which repeats
+    the query in every link, a size that nginx's buffers hold.
+    """
+    text = args.get(name)
+    if text is not None and len(text) > MAX_TEXT_LENGTH:
+        raise BadRequest(f"{name} must be at most {MAX_TEXT_LENGTH} characters")
+    return text
+
+
 def read_filters(args: MultiDict) -> tuple[list[str], list]:
     """`author` (exact) and `q` (title contains) as WHERE conditions and values."""
     conditions, values = [], []
-    if "author" in args:
+    author = read_text_filter(args, "author")
+    if author is not None:
         # Exact: the same characters, case and accents included. The table's
         # collation (utf8mb4_unicode_ci) compares text the way people search,
         # so "zoe" = "Zoë" and every emoji equals every other; comparing the
         # bytes (CAST ... AS BINARY) makes the filter exact.
         conditions.append("CAST(author AS BINARY) = CAST(%s AS BINARY)")
-        values.append(args["author"])
-    if "q" in args:
-        conditions.append("title LIKE %s ESCAPE '!'")
-        values.append(like_pattern(args["q"]))
+        values.append(author)
+    q = read_text_filter(args, "q")
+    if q is not None:
+        # Contains, ignoring case only: both sides in lower case, compared as
+        # code points (utf8mb4_bin). The table's collation would also ignore
+        # accents, and characters it gives no weight at all (control
+        # characters, U+200B ZERO WIDTH SPACE, ...), so "Data\x01Science" would
+        # find "Data\u200bScience", a title that does not contain it.
+        conditions.append("LOWER(title) COLLATE utf8mb4_bin LIKE LOWER(%s) ESCAPE '!'")
+        values.append(like_pattern(q))
     return conditions, values
 
 
@@ -233,7 +253,7 @@ def list_books_after(
 # --8<-- [end:list_books_after]
 
 
-@blueprint.get("/books/<int:book_id>")
+@blueprint.get("/books/<id:book_id>")
 def get_book(book_id: int):
     """GET /books/<id>: one book, or 404."""
     with get_db().cursor(dictionary=True) as cursor:
@@ -264,13 +284,13 @@ def create_book():
 
 
 # --8<-- [start:update_book]
-@blueprint.put("/books/<int:book_id>")
+@blueprint.put("/books/<id:book_id>")
 def replace_book(book_id: int):
     """PUT /books/<id>: replace the whole book; missing optional fields become null."""
     return update_book(book_id, validate_book(read_json_object()))
 
 
-@blueprint.patch("/books/<int:book_id>")
+@blueprint.patch("/books/<id:book_id>")
 def patch_book(book_id: int):
     """PATCH /books/<id>: change only the fields that were sent."""
     return update_book(book_id, validate_book(read_json_object(), partial=True))
@@ -294,7 +314,7 @@ def update_book(book_id: int, changes: dict):
 # --8<-- [end:update_book]
 
 
-@blueprint.delete("/books/<int:book_id>")
+@blueprint.delete("/books/<id:book_id>")
 def delete_book(book_id: int):
     """DELETE /books/<id>: 204 No Content (an empty body), or 404."""
     with transaction() as cursor:

@@ -25,6 +25,15 @@ timeout = 30
 # On a restart or stop, workers get 10 s to finish the requests they are serving.
 graceful_timeout = 10
 
+# gunicorn refuses over-long requests with error pages of its own, in HTML.
+# nginx checks the same things first, with stricter limits and problem details
+# (nginx.conf.template: large_client_header_buffers 4 8k), so gunicorn's limits
+# sit above anything nginx lets through: a request line of any length (0), up
+# to 32768 header lines, each up to 16 KiB (nginx appends to X-Forwarded-For).
+limit_request_line = 0
+limit_request_fields = 32768
+limit_request_field_size = 16 * 1024
+
 # gunicorn 27 also opens a control socket in ~/.gunicorn/ for its admin
 # commands; we don't use them, and nothing should be written outside our folder.
 control_socket_disable = True

@@ -1,0 +1,141 @@
+"""Hostile requests over a real socket to `flask run` and to gunicorn, no nginx.
+
+What the test client cannot send: a chunked body (RFC 9112 §7.1), a method in
+lowercase, a request line the server refuses before the app sees it. Each
+server runs in its own process from this step's folder, on the test's database.
+"""
+
+import json
+import os
+import socket
+import sys
+
+import pytest
+
+from lessons.processes import free_port, running
+
+LIMIT = 64 * 1024  # MAX_CONTENT_LENGTH in app.py
+
+
+def serve_command(server: str, port: int) -> list[str]:
+    """`flask run` or gunicorn, serving create_app() on 127.0.0.1:port."""
+    if server == "flask run":
+        return [sys.executable, "-m", "flask", "run", "--port", str(port)]
+    gunicorn = [sys.executable, "-m", "gunicorn", "--no-control-socket"]
+    return [*gunicorn, "--bind", f"127.0.0.1:{port}", "app:create_app()"]
+
+
+def start_server(server, step_dir, database):
+    """Start `server` on the test's database; the context gives its port."""
+    port = free_port()
+    environment = dict(os.environ)
+    environment.pop("FLASK_APP", None)
+    environment.pop("FLASK_DEBUG", None)
+    environment.update(database)
+    command = serve_command(server, port)
+    return port, running(command, port, cwd=step_dir, env=environment)
+
+
+@pytest.fixture(params=["flask run", "gunicorn"])
+def port(request, step_dir, database):
+    """Each test runs against both servers."""
+    port, server = start_server(request.param, step_dir, database)
+    with server:
+        yield port
+
+
+@pytest.fixture
+def dev_port(step_dir, database):
+    """`flask run` only: for what the development server answers by itself."""
+    port, server = start_server("flask run", step_dir, database)
+    with server:
+        yield port
+
+
+def exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send raw bytes; read the answer's head, then Content-Length bytes of body.
+
+    (Not "until the server closes": the development server keeps a connection
+    whose body it did not read open for a while, even after Connection: close.)
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
+        sock.sendall(data)
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := sock.recv(65536)):
+            received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        headers = {}
+        for line in lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", 0))
+        while len(body) < length and (chunk := sock.recv(65536)):
+            body += chunk
+    return int(status_line.split()[1]), headers, body
+
+
+def json_body_of_size(size: int) -> bytes:
+    """A JSON book of exactly `size` bytes (its title is too long: a 422)."""
+    start, end = b'{"author": "A", "title": "', b'"}'
+    return start + b"x" * (size - len(start) - len(end)) + end
+
+
+def post(body: bytes, chunked: bool) -> bytes:
+    """POST /books with `body`, sent chunked or with a Content-Length."""
+    head = "POST /books HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    head += "Content-Type: application/json\r\n"
+    if not chunked:
+        return f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+    # Two chunks, to be sure the server really puts them together.
+    half = len(body) // 2
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part) for part in (body[:half], body[half:])
+    )
+    return f"{head}Transfer-Encoding: chunked\r\n\r\n".encode() + chunks + b"0\r\n\r\n"
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["Content-Length", "chunked"])
+def test_a_body_of_exactly_64_kib_is_read_whichever_way_it_comes(port, chunked):
+    status, _, body = exchange(port, post(json_body_of_size(LIMIT), chunked))
+    assert status == 422, body  # read and checked: the title is too long
+    assert json.loads(body)["errors"][0]["field"] == "title"
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["Content-Length", "chunked"])
+def test_one_byte_more_is_413_whichever_way_it_comes(port, chunked):
+    status, headers, _ = exchange(port, post(json_body_of_size(LIMIT + 1), chunked))
+    assert status == 413
+    assert headers["content-type"] == "application/problem+json"
+
+
+def test_the_development_server_refuses_a_lowercase_method_as_nginx_does(dev_port):
+    request = b"get /books HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    status, headers, body = exchange(dev_port, request)
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert "case-sensitive" in json.loads(body)["detail"]
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        (b"GET /books?q=" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+        (
+            b"GET /books HTTP/1.1\r\n"
+            + b"".join(b"X-%d: 1\r\n" % n for n in range(150))
+            + b"\r\n",
+            431,
+        ),
+        (b"GET /books HTTP/9.9\r\n\r\n", 505),
+        (b"GET /books HTTP/1.1 extra\r\n\r\n", 400),
+    ],
+    ids=["request line over 64 KiB", "over 100 headers", "HTTP/9.9", "bad line"],
+)
+def test_what_the_development_server_refuses_itself_is_problem_details(
+    dev_port, request_bytes, expected
+):
+    status, headers, body = exchange(dev_port, request_bytes)
+    assert status == expected
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["status"] == expected

@@ -1,0 +1,153 @@
+"""Two app servers behind one nginx: lose one whole gunicorn, lose no request.
+
+`production_chain(..., app_servers=2)` (what `lessons run 05 --production
+--app-servers 2` runs) starts two gunicorns on their own ports, both on the
+test's database, in one nginx `upstream`. Then one of them is killed with
+SIGKILL, master and workers at once, while clients keep asking.
+"""
+
+import http.client
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lessons.processes import stop, wait_for_port
+from lessons.production import GUNICORN_COMMAND, production_chain, start
+from lessons.pytest_plugin import require_part
+
+STEP_DIR = Path(__file__).resolve().parent.parent
+LOAD_SECONDS = 6  # how long the clients keep asking (a bound, not a target)
+
+
+@pytest.fixture
+def chain(database):
+    """nginx in front of two gunicorns (2 workers each), for one test."""
+    require_part("nginx")
+    chain = production_chain(
+        STEP_DIR, database, workers=2, keep_logs=False, app_servers=2
+    )
+    with chain as running:
+        yield running
+
+
+def fetch(base_url, method, path, body=None):
+    """One request over a fresh connection; (status, body), or (0, error)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=15)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data else {}
+        connection.request(method, path, body=data, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    except OSError as error:  # a connection nginx dropped would count as lost
+        return 0, str(error).encode()
+    finally:
+        connection.close()
+
+
+def requests_served_by(log: Path) -> int:
+    """How many requests a gunicorn's access log shows."""
+    return sum(1 for line in log.read_text().splitlines() if '"GET ' in line)
+
+
+def test_both_app_servers_take_requests(chain):
+    for _ in range(20):
+        assert fetch(chain.url, "GET", "/health")[0] == 200
+    assert requests_served_by(chain.logs["gunicorn"]) > 0
+    assert requests_served_by(chain.logs["gunicorn-2"]) > 0
+
+
+def keep_asking(chain, method, path_for, body_for, until, answers):
+    """Send requests one after another until `until`; note (method, n, status)."""
+    number = 0
+    while time.monotonic() < until:
+        status, _ = fetch(chain.url, method, path_for(number), body_for(number))
+        answers.append((method, number, status))
+        number += 1
+
+
+def test_killing_one_app_server_loses_no_idempotent_request(chain, add_books, query):
+    book_id = add_books(1)[0]
+    until = time.monotonic() + LOAD_SECONDS
+    answers = []
+    clients = []
+    for reader in range(3):
+        clients.append(
+            (
+                "GET",
+                lambda n, r=reader: f"/books?per_page=5&page={n % 7 + 1 + r}",
+                lambda n: None,
+            )
+        )
+    replacement = {"title": "Same every time", "author": "Idempotent"}
+    clients.append(("PUT", lambda n: f"/books/{book_id}", lambda n: replacement))
+    clients.append(("GET", lambda n: f"/books/{book_id}", lambda n: None))
+    for writer in range(2):
+        clients.append(
+            (
+                "POST",
+                lambda n: "/books",
+                lambda n, w=writer: {"title": f"Post {w}-{n}", "author": "Once"},
+            )
+        )
+    threads = [
+        threading.Thread(
+            target=keep_asking, args=(chain, *client, until, answers), daemon=True
+        )
+        for client in clients
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(LOAD_SECONDS / 3)
+    victim = chain.app_servers[1]
+    os.killpg(victim.pid, signal.SIGKILL)  # its own session: master and workers
+    for thread in threads:
+        thread.join(timeout=LOAD_SECONDS + 30)
+
+    idempotent = [status for method, _, status in answers if method != "POST"]
+    assert len(idempotent) > 50  # the load really ran
+    assert [status for status in idempotent if status not in (200,)] == []
+    # A POST is never retried by nginx: it either succeeded (201), or failed
+    # cleanly with nginx's 503 problem; either way it is stored at most once.
+    posts = [(number, status) for method, number, status in answers if method == "POST"]
+    assert {status for _, status in posts} <= {201, 503}
+    stored = query("SELECT title, COUNT(*) AS copies FROM books GROUP BY title")
+    copies = {row["title"]: row["copies"] for row in stored}
+    assert max(copies.values()) == 1
+    created = sum(1 for _, status in posts if status == 201)
+    assert created <= sum(1 for title in copies if title.startswith("Post "))
+
+
+def test_nginx_uses_a_restarted_app_server_again(chain, database):
+    victim_url = chain.app_urls[1]
+    os.killpg(chain.app_servers[1].pid, signal.SIGKILL)
+    for _ in range(10):
+        assert fetch(chain.url, "GET", "/health")[0] == 200  # the other one serves
+
+    # Start it again on its old port, as its supervisor (systemd) would.
+    port = int(victim_url.rsplit(":", 1)[1])
+    log = chain.folder / "gunicorn-2-again.log"
+    environment = {
+        **os.environ,
+        **database,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+    }
+    again = start(GUNICORN_COMMAND, log, cwd=STEP_DIR, env=environment)
+    try:
+        wait_for_port(port, process=again, timeout=30)
+        # nginx leaves a failed server out for fail_timeout (10 s), then tries
+        # it again: keep asking for at most 30 s until it has served some.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and requests_served_by(log) == 0:
+            assert fetch(chain.url, "GET", "/health")[0] == 200
+            time.sleep(0.2)
+        assert requests_served_by(log) > 0
+    finally:
+        stop(again)
