@@ -9,11 +9,8 @@ function and each return value into a response.
 That is why `flask run`, step 01's server and gunicorn can all serve it.
 """
 
-import json
-
 from flask import Flask
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException
 
 # --8<-- [start:app]
 # The whole application is one Flask object. `flask run` looks for a module-level
@@ -49,30 +46,3 @@ def status():
 
 
 # --8<-- [end:routes]
-
-
-# --8<-- [start:errors]
-@app.errorhandler(HTTPException)
-def http_error_as_json(error):
-    """Answer every HTTP error (404, 405, ...) with JSON instead of an HTML page.
-
-    The body is a "problem details" object (RFC 9457, section 3): `type`,
-    `title`, `status` and `detail`. "about:blank" as the type says that the
-    status code is all there is to know (RFC 9457, section 4.2.1).
-    """
-    # get_response() builds Werkzeug's own response for this error, with the right
-    # status and headers. Keeping it keeps the Allow header that a 405 must carry
-    # (RFC 9110, section 15.5.6); we only swap the HTML body for JSON.
-    response = error.get_response()
-    response.content_type = "application/problem+json"
-    problem = {
-        "type": "about:blank",
-        "title": error.name,
-        "status": error.code,
-        "detail": error.description,
-    }
-    response.set_data(json.dumps(problem))
-    return response
-
-
-# --8<-- [end:errors]

@@ -12,10 +12,7 @@ What `create_app()` returns is still a WSGI callable (PEP 3333), like step 02's
 `app`: only the way it is made has changed.
 """
 
-import json
-
 from flask import Flask
-from werkzeug.exceptions import HTTPException
 
 from controllers import register_controllers
 
@@ -39,36 +36,7 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.update(test_config)  # the caller's settings win
     register_controllers(app)  # every module in controllers/ adds its routes
-    # Error handlers belong to the whole app, not to a controller: a 404 for a URL
-    # that no controller knows is no controller's business.
-    app.register_error_handler(HTTPException, http_error_as_json)
     return app
 
 
 # --8<-- [end:create_app]
-
-
-# --8<-- [start:errors]
-def http_error_as_json(error):
-    """Answer every HTTP error (404, 405, ...) with JSON instead of an HTML page.
-
-    The body is a "problem details" object (RFC 9457, section 3): `type`,
-    `title`, `status` and `detail`. "about:blank" as the type says that the
-    status code is all there is to know (RFC 9457, section 4.2.1).
-    """
-    # get_response() builds Werkzeug's own response for this error, with the right
-    # status and headers. Keeping it keeps the Allow header that a 405 must carry
-    # (RFC 9110, section 15.5.6); we only swap the HTML body for JSON.
-    response = error.get_response()
-    response.content_type = "application/problem+json"
-    problem = {
-        "type": "about:blank",
-        "title": error.name,
-        "status": error.code,
-        "detail": error.description,
-    }
-    response.set_data(json.dumps(problem))
-    return response
-
-
-# --8<-- [end:errors]

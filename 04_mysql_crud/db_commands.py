@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import mysql.connector
+from flask import current_app
 from flask.cli import with_appcontext
 from mysql.connector import errorcode
 
@@ -27,11 +28,20 @@ START_THE_SERVER = (
 
 # --8<-- [start:init_db]
 @click.command("init-db")
+@click.option("--yes", is_flag=True, help="Drop a books table that has rows, unasked.")
 @with_appcontext  # current_app and g work inside, as they do in a request
-def init_db_command() -> None:
-    """Create the books table from schema.sql. Drops the old one: rows are lost."""
+def init_db_command(yes: bool) -> None:
+    """Create the books table from schema.sql (asks before it drops any books)."""
     schema = SCHEMA_FILE.read_text(encoding="utf-8")
     try:
+        books = count_books()
+        # schema.sql starts with DROP TABLE: on a server of your own, that would
+        # delete your books. So we ask first, unless told --yes (for scripts).
+        if books and not yes:
+            where = database_name()
+            question = f"The books table of {where} has {books} books. Drop them all?"
+            if not click.confirm(question):
+                raise click.ClickException("Nothing was changed.")
         with get_db().cursor() as cursor:
             cursor.execute(schema)  # the whole file: several statements
             while cursor.nextset():  # step through each statement's result,
@@ -40,7 +50,30 @@ def init_db_command() -> None:
         raise click.ClickException(f"{error}\n{START_THE_SERVER}") from None
     except mysql.connector.Error as error:
         raise click.ClickException(f"schema.sql failed: {error}") from None
-    click.echo("Created the books table (an old one, if any, was dropped).")
+    if books:
+        click.echo(f"Dropped the old books table ({books} books); created it anew.")
+    else:
+        click.echo("Created the books table.")
+
+
+def count_books() -> int:
+    """How many rows the books table has: 0 when there is no such table yet."""
+    try:
+        with get_db().cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM books")
+            return cursor.fetchone()[0]
+    except mysql.connector.Error as error:
+        if error.errno == errorcode.ER_NO_SUCH_TABLE:
+            return 0
+        raise
+
+
+def database_name() -> str:
+    """The database as a person would name it: bookshop on 127.0.0.1:3306."""
+    config = current_app.config
+    return (
+        f"{config['MYSQL_DATABASE']} on {config['MYSQL_HOST']}:{config['MYSQL_PORT']}"
+    )
 
 
 # --8<-- [end:init_db]

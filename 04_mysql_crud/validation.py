@@ -31,8 +31,9 @@ class BookIdConverter(BaseConverter):
 
     Werkzeug's own `<int:...>` matches any Unicode digit, so /books/٤٧ (Arabic-
     Indic digits) or /books/４７ (fullwidth) would reach book 47. An id is 0-9
-    only, in the URL as in the query string (pagination.py). 19 digits reach the
-    largest BIGINT; a longer "id" is a URL we do not have (404).
+    only, in the URL as in the query string (pagination.py). 19 digits reach
+    MySQL's largest integer (BIGINT; our ids are INT UNSIGNED, at most
+    4294967295); a longer "id" is a URL we do not have (404).
     """
 
     regex = "[0-9]{1,19}"

@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
-LARGEST_ID = 2**63 - 1  # past this, no row can exist (BIGINT), so we say so
+LARGEST_ID = 2**63 - 1  # MySQL's largest integer (BIGINT); our ids are INT UNSIGNED
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 -- schema.sql: the books table of step 04.
 --
 -- `flask --app app init-db` runs this file. It DROPS the books table and creates
--- it again, so every row is lost: run it once to start, or for a clean slate.
+-- it again, so every row is lost: init-db asks first when the table has books.
 
 DROP TABLE IF EXISTS books;
 

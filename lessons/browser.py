@@ -8,12 +8,18 @@ import subprocess
 from pathlib import Path
 
 
-def dump_dom(chromium: str, url: str, profile: Path, budget_ms: int = 5000) -> str:
+def dump_dom(
+    chromium: str,
+    url: str,
+    profile: Path,
+    budget_ms: int = 5000,
+    flags: tuple[str, ...] = (),
+) -> str:
     """Load `url` and return the DOM once its scripts have had `budget_ms` to run.
 
     `profile` must be an empty folder: a fresh browser profile for this page.
     --virtual-time-budget lets the page's timers and fetches run to completion
-    before --dump-dom prints the document.
+    before --dump-dom prints the document. `flags` are more Chromium switches.
     """
     command = [
         chromium,
@@ -26,6 +32,7 @@ def dump_dom(chromium: str, url: str, profile: Path, budget_ms: int = 5000) -> s
         "--disable-sync",
         f"--user-data-dir={profile}",
         f"--virtual-time-budget={budget_ms}",
+        *flags,
         "--dump-dom",
         url,
     ]

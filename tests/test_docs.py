@@ -17,8 +17,10 @@ import json
 import os
 import re
 import shutil
+import socketserver
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,10 @@ STEPS = all_steps()
 INCLUDE = re.compile(r'^\s*--8<-- "(?P<path>[^":]+)(?::(?P<section>[a-z_0-9-]+))?"')
 HEADING = re.compile(r"^(#{1,2}) (?P<text>.+)$", re.MULTILINE)
 TAG = re.compile(r"<[^>]+>")
-CODE_BLOCK = re.compile(r"^```[\w+-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+BASH_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
+TEXT_BLOCK = re.compile(r"^```text\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# A fenced block and its language; `text` blocks hold output, never code.
+CODE_BLOCK = re.compile(r"^```(?!text\n)[\w+-]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def build_site(config: Path, site: Path) -> subprocess.CompletedProcess:
@@ -140,6 +145,34 @@ def test_the_strict_build_is_clean(site_build):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "WARNING" not in output, output
+
+
+SITE_URL = "http://127.0.0.1:8000/"  # site_url in mkdocs.yml
+
+# What a page loads by itself: scripts, style sheets, fonts, images, icons. Plain
+# links (<a href>) are for the reader to follow and are left alone.
+LOADED_URL = re.compile(
+    r"""<(?:script|img|source|iframe)\b[^>]*\bsrc=["']?([^"' >]+)"""
+    r"""|<link\b[^>]*\bhref=["']?([^"' >]+)"""
+    r"""|url\(\s*["']?([^"')]+)|@import\s+["']([^"']+)""",
+    re.IGNORECASE,
+)
+
+
+def test_the_built_site_loads_nothing_from_the_network(site):
+    # A classroom or a train may have no network: every script, style sheet and
+    # font the site loads must come from the site itself.
+    external = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in (".html", ".css"):
+            continue
+        for match in LOADED_URL.finditer(path.read_text(encoding="utf-8")):
+            url = next(group for group in match.groups() if group)
+            if url.startswith(("http:", "https:", "//")):
+                external.append(f"{path.relative_to(site)}: {url}")
+    # The <link rel="canonical"> names the site's own address; it loads nothing.
+    external = [line for line in external if SITE_URL not in line]
+    assert not external, "the site loads from the network:\n" + "\n".join(external)
 
 
 @pytest.mark.parametrize(
@@ -284,6 +317,121 @@ def rendered_text(url: str, profile: Path) -> str:
     """The text of the page after headless Chromium has loaded and run it."""
     chromium = require_part("chromium")
     return visible_text(dump_dom(chromium, url, profile))
+
+
+# A page of our own, written into the built site for the test only: it opens
+# pages in frames (same origin, so it may look inside) and writes down what each
+# visible copy button of each page would put on the clipboard.
+COPY_PROBE = """<!doctype html>
+<pre id="copies"></pre>
+<script>
+  const copies = {};
+  const paths = %s;
+  for (const path of paths) {
+    const frame = document.createElement("iframe");
+    frame.width = 1280;
+    frame.height = 800;
+    frame.src = path;
+    frame.addEventListener("load", () => setTimeout(() => {
+      copies[path] = [];
+      for (const button of frame.contentDocument.querySelectorAll(
+        "[data-clipboard-target]")) {
+        if (button.offsetParent === null) continue;  // hidden: nothing to click
+        const target = frame.contentDocument.querySelector(
+          button.dataset.clipboardTarget);
+        copies[path].push(target.textContent);
+      }
+      document.getElementById("copies").textContent = JSON.stringify(copies);
+    }, 1000));
+    document.body.append(frame);
+  }
+</script>
+"""
+
+
+def copied_by_buttons(site: Path, served_site: str, paths: list[str], tmp_path):
+    """For each page, what each of its visible copy buttons would copy."""
+    probe = site / "copy-probe.html"
+    probe.write_text(COPY_PROBE % json.dumps(paths), encoding="utf-8")
+    chromium = require_part("chromium")
+    dom = dump_dom(chromium, f"{served_site}/copy-probe.html", tmp_path)
+    found = re.search(r'<pre id="copies">(.*?)</pre>', dom, re.DOTALL)
+    return json.loads(html.unescape(found[1]))
+
+
+@pytest.mark.browser
+def test_copy_buttons_copy_the_commands_and_never_the_output(
+    site, served_site, tmp_path
+):
+    steps = STEPS[1:]
+    copies = copied_by_buttons(
+        site, served_site, [f"/{step.name}/" for step in steps], tmp_path
+    )
+    for step in steps:
+        readme = (step.path / "README.md").read_text(encoding="utf-8")
+        commands = [block.strip() for block in BASH_BLOCK.findall(readme)]
+        outputs = [block.strip() for block in TEXT_BLOCK.findall(readme)]
+        copied = [text.strip() for text in copies[f"/{step.name}/"]]
+        page = f"the {step.name} page"
+        assert commands, f"{step.name}/README.md shows no commands"
+        for command in commands:
+            assert command in copied, f"no copy button on {page} copies: {command}"
+        for text in copied:
+            assert text not in outputs, f"{page}: a button copies output: {text[:80]}"
+            prompts = [line for line in text.splitlines() if line.startswith("$ ")]
+            assert not prompts, f"{page}: a button copies a prompt: {prompts[0]}"
+
+
+# Chromium's own calls home, which its flags do not all turn off; not the page's.
+OWN = tuple(
+    f"{scheme}{host}"
+    for scheme in ("", "http://")
+    for host in (
+        "update.googleapis.com",
+        "accounts.google.com",
+        "clients2.google.com",
+        "content-autofill.googleapis.com",
+    )
+)
+
+
+class RequestTrap(socketserver.ThreadingTCPServer):
+    """A stand-in for the internet: it writes down every request and answers none.
+
+    Chromium is told to send all traffic through it as its proxy, so every
+    request for another host (a CDN's script, a web font) arrives here, as
+    "GET http://..." or "CONNECT host:443". Loopback addresses bypass a proxy,
+    so the site itself is still served directly.
+    """
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.requests = []
+        super().__init__(("127.0.0.1", 0), self.Handler)
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.server.requests.append(self.rfile.readline().decode().strip())
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    "path", ["/", "/concepts/wsgi/", "/04_mysql_crud/", "/api/", "/live/"]
+)
+def test_pages_load_nothing_from_other_hosts_in_a_browser(served_site, tmp_path, path):
+    # What the HTML names is not all a page loads: scripts load more (Material
+    # fetched mermaid from a CDN for one diagram). So a real browser loads each
+    # page, with the "internet" replaced by a trap that records every request.
+    chromium = require_part("chromium")
+    with RequestTrap() as trap:
+        threading.Thread(target=trap.serve_forever, daemon=True).start()
+        proxy = f"--proxy-server=http://127.0.0.1:{trap.server_address[1]}"
+        html_text = dump_dom(chromium, served_site + path, tmp_path, flags=(proxy,))
+        trap.shutdown()
+    assert "<article" in html_text  # the page itself was served and rendered
+    asked = [line for line in trap.requests if not line.split()[1].startswith(OWN)]
+    assert asked == [], f"{path} asked the network for {asked}"
 
 
 @pytest.mark.browser

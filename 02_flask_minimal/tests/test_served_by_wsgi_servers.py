@@ -60,4 +60,4 @@ def test_wrong_method_keeps_the_allow_header_over_a_real_socket(port):
     status, headers, body = fetch(port, "POST", "/api/status")
     assert status == 405
     assert "GET" in headers["Allow"]
-    assert json.loads(body)["status"] == 405
+    assert b"Method Not Allowed" in body

@@ -44,8 +44,8 @@ def call_as_wsgi_server(app, method, path):
         ("GET", "/", "200 OK", "text/html; charset=utf-8"),
         ("GET", "/hello/Ada", "200 OK", "text/html; charset=utf-8"),
         ("GET", "/api/status", "200 OK", "application/json"),
-        ("GET", "/nope", "404 NOT FOUND", "application/problem+json"),
-        ("POST", "/", "405 METHOD NOT ALLOWED", "application/problem+json"),
+        ("GET", "/nope", "404 NOT FOUND", "text/html; charset=utf-8"),
+        ("POST", "/", "405 METHOD NOT ALLOWED", "text/html; charset=utf-8"),
     ],
 )
 def test_app_called_directly_passes_wsgiref_validate(

@@ -59,14 +59,14 @@ def list_books():
 
 @blueprint.get("/books/<int:book_id>")
 def get_book(book_id):
-    """One book by its id; 404 as problem JSON when no book has that id."""
+    """One book by its id; 404 when no book has that id."""
     # <int:book_id> matches digits only and hands us an int: /books/abc never
     # reaches this function (Flask answers 404 by itself).
     for book in BOOKS:
         if book["id"] == book_id:
             return book
-    # abort() raises the 404; app.py's error handler turns it into problem JSON
-    # (RFC 9457) with this description as its `detail`.
+    # abort() raises the 404, and Flask answers it with its error page, which
+    # shows this description. (Step 04 answers every error as JSON instead.)
     abort(404, description=f"There is no book with id {book_id}.")
 
 

@@ -30,10 +30,41 @@ def test_init_db_creates_the_books_table(empty_runner, empty_database):
     assert app.test_client().get("/books").get_json()["items"] == []
 
 
-def test_init_db_drops_every_existing_row(runner, add_book, all_rows):
-    add_book()
-    result = runner.invoke(args=["init-db"])
+def test_init_db_on_an_empty_table_asks_nothing(runner, all_rows):
+    result = runner.invoke(args=["init-db"], input="")
     assert result.exit_code == 0, result.output
+    assert "Drop them all?" not in result.output
+
+
+def test_init_db_asks_before_it_drops_books_and_keeps_them_on_no(
+    runner, add_book, all_rows
+):
+    add_book()
+    result = runner.invoke(args=["init-db"], input="n\n")
+    assert "has 1 books. Drop them all? [y/N]" in result.output
+    assert result.exit_code == 1
+    assert "Nothing was changed." in result.output
+    assert len(all_rows()) == 1
+
+
+def test_init_db_with_no_answer_at_all_keeps_the_books(runner, add_book, all_rows):
+    # A script with no terminal: no answer is no.
+    add_book()
+    result = runner.invoke(args=["init-db"], input="")
+    assert result.exit_code == 1
+    assert len(all_rows()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "answer"), [(["init-db"], "y\n"), (["init-db", "--yes"], "")]
+)
+def test_init_db_drops_every_existing_row_when_told_to(
+    runner, add_book, all_rows, args, answer
+):
+    add_book()
+    result = runner.invoke(args=args, input=answer)
+    assert result.exit_code == 0, result.output
+    assert "Dropped the old books table (1 books)" in result.output
     assert all_rows() == []
 
 
