@@ -63,17 +63,27 @@ def list_steps() -> None:
     metavar="N",
     help="With --production: N gunicorns (1-8) behind one nginx upstream.",
 )
+@click.option(
+    "--your-database",
+    is_flag=True,
+    help="Steps 04-05: use your MYSQL_* server (its books table is rebuilt).",
+)
 def run(
-    step: str | None, host: str, port: int | None, production: bool, app_servers: int
+    step: str | None,
+    host: str,
+    port: int | None,
+    production: bool,
+    app_servers: int,
+    your_database: bool,
 ) -> int:
-    """Serve a step (default: the newest) until Ctrl-C."""
+    """Serve a step (default: the newest) until Ctrl-C, on a throwaway database."""
     from lessons import runner  # needs the database driver; doctor must not
 
     chosen = find_step(step) if step else all_steps()[-1]
     if production:
-        return runner.run_production(chosen, port or 8080, app_servers)
+        return runner.run_production(chosen, port or 8080, app_servers, your_database)
     default_port = 8080 if (chosen.path / "server.py").exists() else 5000
-    return runner.run_step(chosen, host, port or default_port)
+    return runner.run_step(chosen, host, port or default_port, your_database)
 
 
 @lessons.command(context_settings={"ignore_unknown_options": True})

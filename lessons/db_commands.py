@@ -27,15 +27,28 @@ def say(text: str) -> None:
 
 
 @contextlib.contextmanager
-def database_for_run(root: Path) -> Iterator[dict[str, str]]:
+def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str, str]]:
     """The MYSQL_* settings of a database to run a step on, for a `with` block.
 
-    With MYSQL_HOST set, that server is used (its database created if missing).
-    Otherwise a fresh throwaway server starts under `.lessons/run-mysql/` and is
-    stopped and deleted when the block ends, however it ends.
+    A fresh throwaway server starts under `.lessons/run-mysql/` and is stopped
+    and deleted when the block ends, however it ends. A server of your own
+    (MYSQL_HOST, in the environment or .env) is used only when `your_server` is
+    asked for (`lessons run --your-database`): a run loads the schema, and a
+    learner's own books must never be at risk from a plain `make run`.
     """
     configured = settings.configured(root)
-    if configured is not None:
+    if configured is not None and not your_server:
+        print(
+            f"MYSQL_HOST is set ({settings.configured_in(root)}), but this run "
+            "leaves your server alone and uses a throwaway one "
+            "(lessons run --your-database would use yours)."
+        )
+    elif your_server and configured is None:
+        raise DatabaseUnavailable(
+            "--your-database needs MYSQL_HOST and the other MYSQL_* settings, "
+            "in the environment or in .env (see 04_mysql_crud/.env.example)"
+        )
+    if configured is not None and your_server:
         print(
             f"Using the database server from MYSQL_HOST "
             f"({settings.configured_in(root)}): {settings.describe(configured)}; "

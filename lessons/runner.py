@@ -33,13 +33,15 @@ def server_command(step: Step, host: str, port: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def database_environment(step: Step) -> Iterator[dict[str, str]]:
+def database_environment(
+    step: Step, your_server: bool = False
+) -> Iterator[dict[str, str]]:
     """The environment for the step: with MYSQL_* settings when it needs a database."""
     environment = dict(os.environ)
     if not (step.path / "schema.sql").exists():
         yield environment
         return
-    with database_for_run(ROOT) as settings:
+    with database_for_run(ROOT, your_server) as settings:
         environment.update(settings)
         flask = [sys.executable, "-m", "flask", "--app", "app"]
         for command in ("init-db", "seed-db"):
@@ -68,10 +70,10 @@ def check_port_free(step: Step, host: str, port: int) -> None:
         )
 
 
-def run_step(step: Step, host: str, port: int) -> int:
+def run_step(step: Step, host: str, port: int, your_server: bool = False) -> int:
     """Serve the step until Ctrl-C; return the server's exit code."""
     check_port_free(step, host, port)
-    with database_environment(step) as environment:
+    with database_environment(step, your_server) as environment:
         command = server_command(step, host, port)
         print(f"Step {step.number}: {step.title}")
         print(f"$ cd {step.name} && python {' '.join(command[1:])}", flush=True)
@@ -86,14 +88,16 @@ def run_step(step: Step, host: str, port: int) -> int:
             processes.stop(process)
 
 
-def run_production(step: Step, port: int, app_servers: int = 1) -> int:
+def run_production(
+    step: Step, port: int, app_servers: int = 1, your_server: bool = False
+) -> int:
     """Serve the step through nginx and gunicorn until Ctrl-C."""
     if not (step.path / "deploy").is_dir():
         message = f"step {step.number} has no deploy/ folder"
         raise RunError(f"{message}; try: lessons run 05 --production")
     check_port_free(step, "127.0.0.1", port)
     with (
-        database_environment(step) as environment,
+        database_environment(step, your_server) as environment,
         production.production_chain(
             step.path, environment, port, app_servers=app_servers
         ) as chain,

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import urllib.request
 
 import mysql.connector
 import pytest
@@ -353,19 +354,51 @@ def test_a_run_database_is_stopped_and_deleted_when_the_run_ends(tmp_path, fails
     assert list(runs.iterdir()) == []
 
 
-def test_a_run_uses_the_configured_server_and_creates_its_database(
+def test_a_run_uses_your_server_only_when_asked_and_creates_its_database(
     server, tmp_path, monkeypatch
 ):
     settings = {**server.settings, "MYSQL_DATABASE": "run_database"}
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     try:
-        with db_commands.database_for_run(tmp_path) as used:
+        with db_commands.database_for_run(tmp_path, your_server=True) as used:
             assert used == settings
             assert query(used, "SELECT DATABASE()") == [("run_database",)]
         assert not (tmp_path / ".lessons").exists()  # nothing was started
     finally:
         database.drop_database(server.settings, "run_database")
+
+
+def test_your_books_survive_make_run_with_your_server_configured(server, monkeypatch):
+    # A learner's own server (here a throwaway one standing in for it), set in
+    # MYSQL_* as a .env from step 04 sets them, with a books table of their own.
+    learner = {**server.settings, "MYSQL_DATABASE": "learners_books"}
+    database.ensure_database(learner)
+    query(learner, "CREATE TABLE books (id INT PRIMARY KEY, title TEXT)")
+    query(learner, "INSERT INTO books VALUES (1, 'My own book')")
+    for name, value in learner.items():
+        monkeypatch.setenv(name, value)
+    port = processes.free_port()
+    command = [sys.executable, "-m", "lessons", "run", "04", "--port", str(port)]
+    run = processes.start(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        processes.wait_for_port(port, run, timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/books") as reply:
+            assert len(json.loads(reply.read())) == 47  # the run's own books
+    finally:
+        os.kill(run.pid, signal.SIGINT)  # Ctrl-C
+        output = run.communicate(timeout=60)[0].decode()
+    try:
+        assert "leaves your server alone" in output
+        assert query(learner, "SELECT id, title FROM books") == [(1, "My own book")]
+    finally:
+        database.drop_database(server.settings, "learners_books")
+
+
+def test_your_database_without_mysql_host_is_one_clear_line(tmp_path):
+    refused = pytest.raises(throwaway.DatabaseUnavailable, match="needs MYSQL_HOST")
+    with refused, db_commands.database_for_run(tmp_path, your_server=True):
+        pass
 
 
 @pytest.mark.parametrize(
