@@ -175,6 +175,34 @@ def test_the_built_site_loads_nothing_from_the_network(site):
     assert not external, "the site loads from the network:\n" + "\n".join(external)
 
 
+def test_the_site_builds_with_zensical_strictly(tmp_path):
+    # Zensical, Material's successor, must build the same mkdocs.yml. It wants
+    # its config and its output inside the project, so the test writes both
+    # under .lessons/ (the course's own scratch folder, git-ignored).
+    scratch = ROOT / ".lessons" / "zensical"
+    scratch.mkdir(parents=True, exist_ok=True)
+    config = ROOT / f".lessons-zensical-{os.getpid()}.yml"
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    config.write_text(f"{text}\nsite_dir: .lessons/zensical/site\n", encoding="utf-8")
+    zensical = [str(Path(sys.executable).parent / "zensical"), "build", "--strict"]
+    try:
+        result = subprocess.run(
+            [*zensical, "-f", config.name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        config.unlink()
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "No issues found" in output
+    assert (scratch / "site" / "04_mysql_crud" / "index.html").exists()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
 @pytest.mark.parametrize(
     ("include", "named_in_the_error"),
     [
