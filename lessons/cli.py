@@ -1,4 +1,4 @@
-"""The `lessons` command: list, run, test, diff, db, docs, doctor and bench.
+"""The `lessons` command: list, run, test, diff, db, docs, doctor, bench, practice.
 
 Every command answers wrong input with one line that says what to do, and a
 non-zero exit code; a traceback means a bug in this tool.
@@ -164,11 +164,18 @@ def build_parser() -> Parser:
     bench.add_argument("names", nargs="*", help="which ones (default: all)")
     bench.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
     bench.set_defaults(run=command_bench)
+    # Listed here for --help; main() hands `lessons practice ...` to its click group.
+    commands.add_parser("practice", help="exercises: list | start | check | hint")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `lessons` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["practice"]:  # a click group of its own (lessons/practice.py)
+        from lessons import practice
+
+        return practice.main(argv[1:])
     arguments = build_parser().parse_args(argv)
     try:
         return arguments.run(arguments)
