@@ -261,8 +261,12 @@ def next_exercise(progress: dict, after: Exercise | None = None) -> Exercise | N
 # --- running a check ---------------------------------------------------------
 
 
-def check_command(exercise: Exercise, report: Path) -> list[str]:
-    """The pytest command that runs the exercise's check (see practice_check.py)."""
+def check_command(exercise: Exercise, report: Path, stop_early: bool) -> list[str]:
+    """The pytest command that runs the exercise's check (see practice_check.py).
+
+    `stop_early` stops at the first unmet expectation (-x): the maintainer
+    check only needs to know that a fresh workspace fails.
+    """
     return [
         sys.executable,
         "-m",
@@ -277,10 +281,13 @@ def check_command(exercise: Exercise, report: Path) -> list[str]:
         "-q",
         "--no-header",
         f"--practice-report={report}",
+        *(["-x"] if stop_early else []),
     ]
 
 
-def run_check(exercise: Exercise, folder: Path, env: dict | None = None) -> dict:
+def run_check(
+    exercise: Exercise, folder: Path, env: dict | None = None, stop_early: bool = False
+) -> dict:
     """Run the check on the workspace `folder`; return what practice_check saw."""
     environment = {**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}
     environment["PRACTICE_WORKSPACE"] = str(folder)
@@ -289,7 +296,7 @@ def run_check(exercise: Exercise, folder: Path, env: dict | None = None) -> dict
         # A session of its own: Ctrl-C in `check --watch` reaches us, and we stop
         # the check (and the throwaway database it started) ourselves.
         process = subprocess.Popen(
-            check_command(exercise, report),
+            check_command(exercise, report, stop_early),
             cwd=ROOT,
             env=environment,
             stdout=subprocess.PIPE,

@@ -181,7 +181,7 @@ def shown(response) -> str:
     for name in ("Content-Type", "Location", "Link", "Access-Control-Allow-Origin"):
         if name in response.headers:
             lines.append(f"       {name}: {response.headers[name]}")
-    text = response.get_data(as_text=True).strip()
+    text = " ".join(response.get_data(as_text=True).split())  # on one line
     lines.append(f"       body: {text[:300] if text else '(empty)'}")
     return "\n".join(lines)
 
@@ -221,7 +221,9 @@ def explain(error: BaseException) -> str:
     if isinstance(error, AssertionError):
         # `assert x, message`: pytest adds its own explanation after the message.
         message = str(error).split("\nassert ")[0].strip()
-        return message or "the answer was not the expected one"
+        # ...and indents the message's own lines after the first by two spaces.
+        lines = message.splitlines() or ["the answer was not the expected one"]
+        return "\n".join([lines[0], *(line.removeprefix("  ") for line in lines[1:])])
     if not where:  # raised outside the learner's files: say what, not where
         return f"the check met {type(error).__name__}: {error}"
     return f"your code raised {type(error).__name__}: {error}\n  at {where}"
