@@ -35,7 +35,8 @@ from lessons.errors import LessonsError
 from lessons.processes import stop
 from lessons.steps import ROOT, Step, all_steps
 
-PRACTICE_DIR = ROOT / "practice"
+# The workspaces live in practice/ (git-ignored); the tests point this elsewhere.
+PRACTICE_DIR = Path(os.environ.get("LESSONS_PRACTICE_DIR") or ROOT / "practice")
 # Not copied into a workspace: the step's own tests and the exercises' data.
 NOT_COPIED = shutil.ignore_patterns(
     "tests", "exercises", "exercises.toml", "__pycache__", ".pytest_cache"
@@ -410,17 +411,18 @@ def list_exercises() -> None:
     """Every exercise, with what is done and what to do next."""
     progress = read_progress()
     for exercise in load_exercises():
-        if exercise.id == progress["current"]:
-            mark = "→"
+        if exercise.id in progress["done"]:
+            mark = "✓"
         else:
-            mark = "✓" if exercise.id in progress["done"] else " "
+            mark = "→" if exercise.id == progress["current"] else " "
         click.echo(f"{mark} {exercise.id:<18} {exercise.title}")
     done = len(progress["done"])
     click.echo(f"\n{done} of {len(load_exercises())} done.")
     if progress["current"] and progress["current"] not in progress["done"]:
         click.echo(f"You are on {progress['current']}: lessons practice check")
         return
-    following = next_exercise(progress)
+    current = progress["current"] and find_exercise(progress["current"])
+    following = next_exercise(progress, after=current or None)
     if following is not None:
         click.echo(f"Next: lessons practice start {following.id}")
 
@@ -442,7 +444,9 @@ def start(exercise_id: str) -> None:
     write_progress(progress)
     click.secho(f"\n{exercise.id}: {exercise.title}", bold=True)
     click.echo(exercise.task.strip())
-    click.echo(f"\nOpen:  {shown_path(folder / exercise.file)}  ({part_name(exercise)})")
+    click.echo(
+        f"\nOpen:  {shown_path(folder / exercise.file)}  ({part_name(exercise)})"
+    )
     click.echo(f'Read:  "{exercise.read}" in {exercise.step.name}/README.md')
     click.echo("Then:  lessons practice check   (or: lessons practice check --watch)")
 
@@ -471,7 +475,9 @@ def hint() -> None:
         click.echo(f"Hint {level + 1} of {len(exercise.hints)}: ")
         click.echo("  " + exercise.hints[level].strip().replace("\n", "\n  "))
     if seen == len(exercise.hints):
-        click.echo(f"That is every hint. Last resort: lessons practice solution {exercise.id}")
+        click.echo(
+            f"That is every hint. Last resort: lessons practice solution {exercise.id}"
+        )
     else:
         click.echo("Still stuck? `lessons practice hint` again gives the next one.")
 
@@ -507,7 +513,9 @@ def solution(exercise_id: str, yes: bool) -> None:
             "teaches more than reading the answer",
             abort=True,
         )
-    click.echo(f"The course's {part_name(exercise)} in {exercise.step.name}/{exercise.file}:\n")
+    click.echo(
+        f"The course's {part_name(exercise)} in {exercise.step.name}/{exercise.file}:\n"
+    )
     click.echo(course_part(exercise))
 
 

@@ -252,4 +252,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Write the results where `lessons practice` reads them."""
     report = session.config.getoption("--practice-report")
     if report and RESULTS:
-        Path(report).write_text(json.dumps({"results": list(RESULTS.values())}), encoding="utf-8")
+        Path(report).write_text(
+            json.dumps({"results": list(RESULTS.values())}), encoding="utf-8"
+        )

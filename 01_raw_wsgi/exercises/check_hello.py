@@ -15,7 +15,7 @@ def test_greets_the_name_from_the_query_string(learner):
 
 
 def test_says_exactly_how_long_the_body_is(learner):
-    """Content-Length is the number of bytes in the body, so the client knows its end."""
+    """Content-Length is the body's length in bytes, so the client knows its end."""
     answer = call_wsgi(learner("app").application, path="/hello", query="name=Ada")
     assert answer.headers.get("Content-Length") == str(len(answer.body)), answer
 

@@ -19,8 +19,9 @@ def test_passes_the_answer_through_unchanged(learner):
     """Status, Content-Type and body are the wrapped app's own."""
     app = learner("app").application
     plain = call_wsgi(app, path="/hello", query="name=Ada")
-    timed = call_wsgi(learner("middleware").TimingMiddleware(app), path="/hello",
-                      query="name=Ada")
+    timed = call_wsgi(
+        learner("middleware").TimingMiddleware(app), path="/hello", query="name=Ada"
+    )
     assert timed.status == plain.status, timed
     assert timed.body == plain.body, timed
     assert timed.headers.get("Content-Type") == plain.headers["Content-Type"], timed

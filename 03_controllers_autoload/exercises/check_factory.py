@@ -26,5 +26,5 @@ def test_the_callers_settings_are_applied(learner):
     """create_app({"TESTING": True, "GREETING": "hi"}) has both settings."""
     app = learner("app").create_app({"TESTING": True, "GREETING": "hi"})
     assert app.testing and app.config.get("GREETING") == "hi", (
-        f"TESTING={app.config.get('TESTING')!r}, GREETING={app.config.get('GREETING')!r}"
+        f"TESTING={app.testing!r}, GREETING={app.config.get('GREETING')!r}"
     )

@@ -36,11 +36,13 @@ def test_the_row_is_in_the_table(client, query):
     """The book is really stored (committed) in the books table."""
     response = client.post("/books", json=BOOK)
     rows = query("SELECT title FROM books")
-    assert rows == [{"title": BOOK["title"]}], f"{shown(response)}\n       table: {rows}"
+    assert rows == [{"title": BOOK["title"]}], (
+        f"{shown(response)}\n       table: {rows}"
+    )
 
 
 def test_a_duplicate_isbn_is_409_and_stores_nothing(client, query):
-    """A second POST with the same isbn answers 409 Conflict; the table keeps one row."""
+    """A second POST with the same isbn is 409 Conflict; the table keeps one row."""
     client.post("/books", json=BOOK)
     response = client.post("/books", json={**BOOK, "title": "A copy"})
     assert response.status_code == 409, shown(response)

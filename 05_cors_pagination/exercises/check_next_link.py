@@ -15,7 +15,9 @@ def ids(client):
     """Five books stored through the API; their ids in order."""
     made = []
     for number in range(5):
-        response = client.post("/books", json={"title": f"Book {number}", "author": "A"})
+        response = client.post(
+            "/books", json={"title": f"Book {number}", "author": "A"}
+        )
         made.append(response.get_json()["id"])
     return made
 

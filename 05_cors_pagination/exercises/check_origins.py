@@ -45,14 +45,18 @@ def page_origin(tmp_path):
 @pytest.fixture
 def client(learner, database):
     """The workspace's app allowing one origin, http://localhost:3000."""
-    app = learner("app").create_app({"TESTING": True, **database, "CORS_ORIGINS": ALLOWED})
+    app = learner("app").create_app(
+        {"TESTING": True, **database, "CORS_ORIGINS": ALLOWED}
+    )
     return app.test_client()
 
 
 def test_an_allowed_origin_is_echoed(client):
-    """Origin: http://localhost:3000 (allowed) gets that exact Access-Control-Allow-Origin."""
+    """An allowed Origin gets that exact Access-Control-Allow-Origin back."""
     response = client.get("/books", headers={"Origin": ALLOWED})
-    assert response.headers.get("Access-Control-Allow-Origin") == ALLOWED, shown(response)
+    assert response.headers.get("Access-Control-Allow-Origin") == ALLOWED, shown(
+        response
+    )
 
 
 @pytest.mark.parametrize(
