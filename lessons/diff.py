@@ -21,6 +21,8 @@ IGNORED_NAMES = {
     ".lessons",
     "site",
     ".env",
+    "exercises",  # `lessons practice` data and checks, not the lesson's code
+    "exercises.toml",
 }
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".log", ".pid")
 

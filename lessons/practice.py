@@ -21,10 +21,12 @@ import ast
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -365,6 +367,9 @@ def check_once(exercise: Exercise) -> bool:
     return result["passed"]
 
 
+SAVES = {"created", "modified", "moved", "deleted", "closed"}  # watchdog's names
+
+
 def check_on_every_save(exercise: Exercise) -> bool:
     """Check now, then again after every save in the workspace, until it passes."""
     from watchdog.events import FileSystemEventHandler
@@ -376,8 +381,10 @@ def check_on_every_save(exercise: Exercise) -> bool:
         """Wakes the loop below when a source file in the workspace changes."""
 
         def on_any_event(self, event):
+            # Reading a file is an event too ("opened", "closed_no_write"):
+            # only a change counts, or every check would start the next one.
             path = str(getattr(event, "dest_path", "") or event.src_path)
-            if event.event_type != "opened" and path.endswith((".py", ".sql")):
+            if event.event_type in SAVES and path.endswith((".py", ".sql")):
                 changed.set()
 
     observer = Observer()
@@ -387,9 +394,13 @@ def check_on_every_save(exercise: Exercise) -> bool:
         while not check_once(exercise):
             click.echo("Watching for your next save (Ctrl-C to stop) ...")
             changed.wait()
+            time.sleep(0.1)  # an editor's save is often several events: take them all
             changed.clear()
             click.echo()
         return True
+    except KeyboardInterrupt:
+        click.echo("\nStopped watching.")
+        return False
     finally:
         observer.stop()
         observer.join()
@@ -451,11 +462,18 @@ def start(exercise_id: str) -> None:
     click.echo("Then:  lessons practice check   (or: lessons practice check --watch)")
 
 
+def interrupt(signal_number: int, frame: object) -> None:
+    """SIGTERM handler: raise KeyboardInterrupt, so the cleanup code runs."""
+    raise KeyboardInterrupt
+
+
 @practice.command()
 @click.option("--watch", is_flag=True, help="check again every time you save")
 def check(watch: bool) -> None:
     """Check the current exercise with its real tests."""
     exercise = current_exercise(read_progress())
+    # A `kill` then stops like Ctrl-C: the running check is stopped too.
+    signal.signal(signal.SIGTERM, interrupt)
     passed = check_on_every_save(exercise) if watch else check_once(exercise)
     sys.exit(0 if passed else 1)
 
