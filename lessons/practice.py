@@ -238,9 +238,10 @@ def write_progress(progress: dict) -> None:
 def current_exercise(progress: dict) -> Exercise:
     """The exercise the learner started last, with its workspace still there."""
     if not progress["current"]:
+        first = load_exercises()[0].id
         raise LessonsError(
             "no exercise is started yet; see them with `lessons practice`, "
-            "then: lessons practice start 01-hello"
+            f"then start one, e.g.: lessons practice start {first}"
         )
     exercise = find_exercise(progress["current"])
     if not workspace_of(exercise).is_dir():
