@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 import tomllib
@@ -331,7 +332,13 @@ def say_result(exercise: Exercise, result: dict) -> None:
     unmet = [test for test in tests if test["outcome"] != "passed"]
     if not unmet:
         click.secho(f"✓ {exercise.id} passes: {exercise.title}", fg="green")
-        click.echo(f"  What you learned: {exercise.learned.strip()}")
+        learned = textwrap.fill(
+            " ".join(exercise.learned.split()),
+            width=78,
+            initial_indent="  What you learned: ",
+            subsequent_indent="  ",
+        )
+        click.echo(learned)
         return
     click.secho(
         f"✗ {exercise.id}: {len(unmet)} of {len(tests)} expectations not met yet",
@@ -491,7 +498,7 @@ def hint() -> None:
     progress["hints"][exercise.id] = seen
     write_progress(progress)
     for level in range(seen):
-        click.echo(f"Hint {level + 1} of {len(exercise.hints)}: ")
+        click.echo(f"Hint {level + 1} of {len(exercise.hints)}:")
         click.echo("  " + exercise.hints[level].strip().replace("\n", "\n  "))
     if seen == len(exercise.hints):
         click.echo(
