@@ -555,6 +555,12 @@ def main(argv: list[str]) -> int:
     except click.exceptions.Abort:
         click.echo("Nothing changed.", err=True)
         return 1
+    except click.UsageError as problem:  # one line, like the rest of `lessons`
+        message = problem.format_message()
+        click.echo(
+            f"lessons practice: {message} (see: lessons practice --help)", err=True
+        )
+        return 2
     except click.ClickException as problem:
         problem.show()
         return problem.exit_code

@@ -133,6 +133,8 @@ def test_a_learner_starts_fails_solves_and_is_shown_the_next_one(tmp_path):
         (["check"], "no exercise is started yet"),
         (["hint"], "no exercise is started yet"),
         (["solution", "99-nothing", "--yes"], "there is no exercise"),
+        (["bogus"], "No such command 'bogus'"),
+        (["start"], "Missing argument"),
     ],
 )
 def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path, arguments, says):
