@@ -90,7 +90,13 @@ def load_exercises() -> list[Exercise]:
             continue
         with data_file.open("rb") as data:
             for entry in tomllib.load(data).get("exercise", []):
-                exercises.append(Exercise(step=step, **entry))
+                try:
+                    exercises.append(Exercise(step=step, **entry))
+                except TypeError as mistake:  # a key missing or misspelt
+                    raise LessonsError(
+                        f"{step.name}/exercises.toml, exercise "
+                        f"{entry.get('id', '?')}: {mistake}"
+                    ) from None
     return exercises
 
 
@@ -185,17 +191,27 @@ def taken_out(exercise: Exercise, source: str) -> str:
     return "\n".join(new_lines) + "\n"
 
 
+def course_source(exercise: Exercise) -> str:
+    """The text of the step's file that the exercise takes a part out of."""
+    path = exercise.step.path / exercise.file
+    if not path.is_file():
+        raise LessonsError(
+            f"exercise {exercise.id}: {exercise.step.name}/{exercise.file} is gone; "
+            f"update {exercise.step.name}/exercises.toml"
+        )
+    return path.read_text(encoding="utf-8")
+
+
 def course_part(exercise: Exercise) -> str:
     """The course's own code for the part: what `solution` shows."""
-    source = (exercise.step.path / exercise.file).read_text(encoding="utf-8")
+    source = course_source(exercise)
     first, last, _ = part_lines(exercise, source)
     return "\n".join(source.splitlines()[first : last + 1])
 
 
 def make_workspace(exercise: Exercise, folder: Path) -> None:
     """Copy the step into `folder` and take the exercise's part out of it."""
-    original = exercise.step.path / exercise.file
-    workspace_copy = taken_out(exercise, original.read_text(encoding="utf-8"))
+    workspace_copy = taken_out(exercise, course_source(exercise))
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(exercise.step.path, folder, ignore=NOT_COPIED)

@@ -100,6 +100,19 @@ def test_a_part_that_is_gone_is_refused_in_one_line():
     assert "exercises.toml" in message
 
 
+def test_a_section_is_taken_out_between_its_markers_which_stay(tmp_path):
+    origins = practice.find_exercise("05-origins")
+    by_section = practice.Exercise(
+        **{**vars(origins), "function": "", "section": "allowed"}
+    )
+    practice.make_workspace(by_section, tmp_path / "ws")
+    text = (tmp_path / "ws" / "cors.py").read_text()
+    assert "# --8<-- [start:allowed]" in text and "# --8<-- [end:allowed]" in text
+    assert "def allowed_origin" not in text
+    assert "raise NotImplementedError" in text
+    assert "def allowed_origin" in practice.course_part(by_section)
+
+
 def lessons_practice(workspace_root, *arguments):
     """Run `lessons practice ARGUMENTS` with its workspaces in workspace_root."""
     environment = {**os.environ, "LESSONS_PRACTICE_DIR": str(workspace_root)}
