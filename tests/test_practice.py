@@ -134,7 +134,8 @@ def test_a_learner_starts_fails_solves_and_is_shown_the_next_one(tmp_path):
     passed = lessons_practice(tmp_path, "check")
     assert passed.returncode == 0, passed.stdout
     assert "✓ 02-status passes" in passed.stdout
-    assert "Next: 03-loop" in passed.stdout  # the one after it, not done yet
+    following = EXERCISES[EXERCISES.index(exercise) + 1]  # the next, not done yet
+    assert f"Next: {following.id}" in passed.stdout
     listed = lessons_practice(tmp_path)
     assert "✓ 02-status" in listed.stdout
 
