@@ -240,6 +240,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         elif report.failed and call.excinfo is not None:
             detail = explain(call.excinfo.value)
         expectation = " ".join((item.obj.__doc__ or item.name).split())
+        if hasattr(item, "callspec"):  # a parametrized check: say which case
+            cases = ", ".join(str(value) for value in item.callspec.params.values())
+            expectation += f" [{cases}]"
         # One line per check: the first thing that went wrong (setup or call).
         RESULTS.setdefault(
             item.nodeid,
