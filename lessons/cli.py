@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from lessons import processes
+from lessons import practice, processes
 from lessons.errors import LessonsError
 from lessons.steps import ROOT, all_steps, find_step
 
@@ -109,8 +109,9 @@ def test(steps: tuple[str, ...], jobs: int) -> int:
 @click.argument("old", required=False)
 @click.argument("new", required=False)
 @click.option("--write", is_flag=True, help="Update docs/diffs/NN.diff (the docs).")
-def diff(old: str | None, new: str | None, write: bool) -> None:
-    """Print what changed from one step to another: the lesson."""
+@click.option("--all", "everything", is_flag=True, help="Tests, READMEs, data too.")
+def diff(old: str | None, new: str | None, write: bool, everything: bool) -> None:
+    """Print what one step changed in the code of the one before: the lesson."""
     from lessons.diff import diff_steps, write_docs_diffs
 
     if write:
@@ -119,7 +120,8 @@ def diff(old: str | None, new: str | None, write: bool) -> None:
         return
     if not (old and new):
         raise LessonsError("name two steps, e.g. lessons diff 03 04")
-    click.echo(diff_steps(find_step(old).path, find_step(new).path), nl=False)
+    lesson = diff_steps(find_step(old).path, find_step(new).path, everything)
+    click.echo(lesson, nl=False)
 
 
 @lessons.command()
@@ -162,8 +164,15 @@ def bench(names: tuple[str, ...], write: bool) -> int:
     return benchmarks.main(list(names), write)
 
 
+# `lessons practice ...`: the exercises, a click group of their own (practice.py).
+lessons.add_command(practice.practice)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: usage mistakes and LessonsErrors are one line on stderr."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["practice"]:  # its own messages and exit codes (0, 1 or 2)
+        return practice.main(argv[1:])
     try:
         with processes.interrupt_on_termination():
             code = lessons.main(argv, prog_name="lessons", standalone_mode=False)

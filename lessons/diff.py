@@ -13,11 +13,23 @@ from pathlib import Path
 
 from lessons.steps import Step
 
+# What is not the lesson's code: its tests, its prose, its data, its exercises.
+# `lessons diff --all` shows them too.
+NOT_CODE_FOLDERS = {"tests", "exercises"}
+NOT_CODE_SUFFIXES = (".md", ".json", ".toml")
 
-def lesson_files(folder: Path) -> dict[str, Path]:
-    """The step's files that belong to the lesson, keyed by their relative path."""
+
+def is_code(name: str) -> bool:
+    """True for a file of the lesson's code: app.py, schema.sql, deploy/... ."""
+    parts = name.split("/")
+    return not NOT_CODE_FOLDERS & set(parts) and not name.endswith(NOT_CODE_SUFFIXES)
+
+
+def lesson_files(folder: Path, everything: bool = True) -> dict[str, Path]:
+    """The step's files, keyed by their relative path (only its code, if asked)."""
     files = Step("", folder).files()
-    return {path.relative_to(folder).as_posix(): path for path in files}
+    named = {path.relative_to(folder).as_posix(): path for path in files}
+    return {name: path for name, path in named.items() if everything or is_code(name)}
 
 
 def read_lines(path: Path | None) -> list[str] | None:
@@ -35,9 +47,14 @@ def read_bytes(path: Path | None) -> bytes:
     return path.read_bytes() if path else b""
 
 
-def diff_steps(old: Path, new: Path) -> str:
-    """A unified diff (like `diff -ruN`) between two step folders."""
-    old_files, new_files = lesson_files(old), lesson_files(new)
+def diff_steps(old: Path, new: Path, everything: bool = False) -> str:
+    """A unified diff (like `diff -ruN`) between two step folders' code.
+
+    Only the code by default: the tests, READMEs and data change with every
+    lesson too, but they are not what it teaches. `everything` shows them all.
+    """
+    old_files = lesson_files(old, everything)
+    new_files = lesson_files(new, everything)
     chunks = []
     for name in sorted(old_files.keys() | new_files.keys()):
         if name not in new_files:

@@ -24,7 +24,13 @@ LOCKED = {
     for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
 }
-SKIPPED_DIRS = {"tests", "venv", ".venv", "__pycache__"}
+SKIPPED_DIRS = {
+    "tests",
+    "exercises",
+    "venv",
+    ".venv",
+    "__pycache__",
+}  # checks: course env
 
 
 def requirements_of(step_path: Path) -> list[Requirement]:
