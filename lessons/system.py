@@ -35,6 +35,10 @@ PARTS = {
         "Chromium (headless)", ("chromium", "chromium-browser", "google-chrome"),
         "chromium", "--cask chromium", "the CORS browser test and the docs tests",
     ),
+    "wrk": Part(
+        "wrk (HTTP load generator)", ("wrk",), "wrk", "wrk",
+        "lessons bench servers, at its fastest",
+    ),
 }  # fmt: skip
 
 # Server programs live in sbin folders, which are not on a normal user's PATH.

@@ -33,6 +33,7 @@ from lessons.bench.common import (
     times,
 )
 from lessons.processes import free_port, running
+from lessons.pytest_plugin import require_part
 
 STEP05 = books.STEP_FOLDER
 
@@ -190,9 +191,7 @@ Transfer/sec:    653.22KB
 
 
 def test_wrk_measures_step_01s_server(contenders):
-    wrk = load.find_wrk()
-    if wrk is None:
-        pytest.skip("wrk is not installed (sudo apt install wrk)")
+    wrk = require_part("wrk")  # skipped without it; under CI=true a failure
     result = load.wrk_load(wrk, contenders[servers.STEP01], servers.PATH, 2, 0.5)
     assert result.requests > 0
     assert result.failures == 0
@@ -200,8 +199,8 @@ def test_wrk_measures_step_01s_server(contenders):
 
 @pytest.mark.parametrize("use_wrk", [False, True], ids=["built-in", "wrk"])
 def test_the_servers_benchmark_compares_every_server_at_1_and_8(use_wrk):
-    if use_wrk and load.find_wrk() is None:
-        pytest.skip("wrk is not installed (sudo apt install wrk)")
+    if use_wrk:
+        require_part("wrk")  # skipped without it; under CI=true a failure
     section = servers.run(duration=0.2, rounds=1, use_wrk=use_wrk)
     table_lines = section.tables[0].splitlines()
     # header, rule, then every server at 1 and at 8 connections; step 01's

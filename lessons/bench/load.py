@@ -17,7 +17,6 @@ import contextlib
 import http.client
 import os
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lessons import system
 from lessons.bench.common import (
     BenchmarkUnavailable,
     markdown_table,
@@ -124,7 +124,7 @@ def python_load(
 
 def find_wrk() -> str | None:
     """wrk's path when it is installed (sudo apt install wrk), else None."""
-    return shutil.which("wrk")
+    return system.find("wrk")
 
 
 def wrk_version(wrk: str) -> str:
