@@ -47,18 +47,19 @@ def read_bytes(path: Path | None) -> bytes:
     return path.read_bytes() if path else b""
 
 
-def diff_steps(old: Path, new: Path, everything: bool = False) -> str:
-    """A unified diff (like `diff -ruN`) between two step folders' code.
+def file_diffs(old: Path, new: Path, everything: bool = False) -> list[tuple]:
+    """(name, unified diff text) for each file that differs between two steps.
 
     Only the code by default: the tests, READMEs and data change with every
     lesson too, but they are not what it teaches. `everything` shows them all.
+    A file the new step no longer has comes as (name, "Only in OLD: name").
     """
     old_files = lesson_files(old, everything)
     new_files = lesson_files(new, everything)
-    chunks = []
+    found = []
     for name in sorted(old_files.keys() | new_files.keys()):
         if name not in new_files:
-            chunks.append(f"Only in {old.name}: {name}\n")
+            found.append((name, f"Only in {old.name}: {name}\n"))
             continue
         before = read_lines(old_files.get(name))
         after = read_lines(new_files.get(name))
@@ -66,17 +67,52 @@ def diff_steps(old: Path, new: Path, everything: bool = False) -> str:
         new_label = f"{new.name}/{name}"
         if before is None or after is None:
             if read_bytes(old_files.get(name)) != read_bytes(new_files.get(name)):
-                chunks.append(f"Binary files {old_label} and {new_label} differ\n")
+                found.append(
+                    (name, f"Binary files {old_label} and {new_label} differ\n")
+                )
             continue
         lines = difflib.unified_diff(before, after, old_label, new_label)
-        for line in lines:
-            # A last line without a newline would glue itself to the next header.
-            chunks.append(line if line.endswith("\n") else line + "\n")
-    return "".join(chunks)
+        # A last line without a newline would glue itself to the next header.
+        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        if text:
+            found.append((name, text))
+    return found
+
+
+def diff_steps(old: Path, new: Path, everything: bool = False) -> str:
+    """A unified diff (like `diff -ruN`) between two step folders' code."""
+    return "".join(text for _name, text in file_diffs(old, new, everything))
+
+
+def docs_diff(old: Path, new: Path) -> str:
+    """The step page's "what changed": one folded block per file, not searched.
+
+    Each file gets its own block, titled with its name and its counts of added
+    and removed lines, folded until the reader opens it; the whole is left out
+    of the site's search (data-search-exclude), which should find the lesson's
+    words, not every line of a diff. The wrapper is a <section>, a tag used
+    nowhere inside: Material's search tells elements apart by their tag alone,
+    so the first inner </div> would end a <div>'s exclusion.
+    """
+    parts = ['<section markdown data-search-exclude="true">\n']
+    for name, text in file_diffs(old, new):
+        if text.startswith("Only in "):
+            parts.append(f"\n`{name}` is gone: {new.name} no longer needs it.\n")
+            continue
+        lines = text.splitlines()[2:]  # after the ---/+++ header
+        added = sum(line.startswith("+") for line in lines)
+        removed = sum(line.startswith("-") for line in lines)
+        block = "".join(f"    {line}\n" if line else "\n" for line in text.splitlines())
+        parts.append(
+            f'\n??? abstract "`{name}`: +{added} −{removed}"\n\n'
+            f"    `````diff\n{block}    `````\n"
+        )
+    parts.append("\n</section>\n")
+    return "".join(parts)
 
 
 def write_docs_diffs(steps: list, folder: Path) -> list[Path]:
-    """Write docs/diffs/NN.diff for each step against the one before it.
+    """Write docs/diffs/NN.md for each step against the one before it.
 
     The docs site shows these files on each step's page; the docs tests check
     that they are current, so run `lessons diff --write` after changing a step.
@@ -84,7 +120,7 @@ def write_docs_diffs(steps: list, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for old, new in itertools.pairwise(steps):  # (01, 02), (02, 03), ...
-        path = folder / f"{new.number}.diff"
-        path.write_text(diff_steps(old.path, new.path), encoding="utf-8")
+        path = folder / f"{new.number}.md"
+        path.write_text(docs_diff(old.path, new.path), encoding="utf-8")
         written.append(path)
     return written

@@ -29,7 +29,8 @@ import pytest
 
 from lessons.bench import pycache as pycache_timing
 from lessons.browser import dump_dom
-from lessons.diff import diff_steps
+from lessons.diff import docs_diff
+from lessons.diff import file_diffs as diff_files
 from lessons.processes import free_port, running
 from lessons.pytest_plugin import require_part
 from lessons.steps import ROOT, all_steps
@@ -316,16 +317,27 @@ PAIRS = list(itertools.pairwise(STEPS))
     ("old", "new"), PAIRS, ids=[f"{old.number}-{new.number}" for old, new in PAIRS]
 )
 def test_committed_step_diff_is_current(old, new):
-    committed = DOCS / "diffs" / f"{new.number}.diff"
+    committed = DOCS / "diffs" / f"{new.number}.md"
     assert committed.exists(), "make it with: lessons diff --write"
-    current = diff_steps(old.path, new.path)
+    current = docs_diff(old.path, new.path)
     assert committed.read_text(encoding="utf-8") == current, (
         f"{committed.relative_to(ROOT)} is out of date; remake the step diffs "
         "with: lessons diff --write"
     )
     page = step_page(new)
     assert page, f"docs/{new.name}/README.md is missing: it shows this diff"
-    assert f'--8<-- "docs/diffs/{new.number}.diff"' in page_source(page)
+    assert f'--8<-- "docs/diffs/{new.number}.md"' in page_source(page)
+
+
+def test_the_step_diffs_are_one_folded_block_per_file_and_not_searched(site):
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    searched = " ".join(entry["text"] for entry in index["docs"])
+    # A line only the diff of step 05 holds: the site's search must not find it.
+    assert "+++ 05_cors_pagination/pagination.py" not in searched
+    page = built_page(site, "05_cors_pagination/README.md").read_text()
+    assert page.count("<summary><code>") >= len(
+        diff_files(STEPS[3].path, STEPS[4].path)
+    )
 
 
 # --- the site in a real browser ------------------------------------------------
