@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.processes import free_port, running
+from lessons.processes import free_port, running, start, stop, wait_for_port
 from lessons.steps import ROOT, all_steps
 
 STEPS = {step.number: step for step in all_steps()}
@@ -252,6 +252,25 @@ def test_try_it_outputs_are_what_the_commands_print(number, terminal, request):
     server_command = ["bash", "-c", f"exec {server}"]
     with running(server_command, port, cwd=step.path, env=environment):
         replay(readme, shell, usual, real)
+
+
+def test_try_it_of_the_production_chain_prints_what_the_deploy_readme_shows(terminal):
+    # The deploy README starts the chain from the repository root, as its
+    # "Run it" says (lessons run 05 --production, which starts its own
+    # throwaway database), then replays "Try it" through nginx.
+    readme = STEPS["05"].path / "deploy" / "README.md"
+    before, server = run_it(readme)
+    assert not before
+    port = free_port()
+    usual, real = f"127.0.0.1:{USUAL_PORT['python']}", f"127.0.0.1:{port}"
+    environment = learner_environment()
+    command = ["bash", "-c", f"exec {server} --port {port}"]
+    chain = start(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, chain, timeout=120)  # a database, gunicorn, nginx
+        replay(readme, terminal(ROOT, environment), usual, real)
+    finally:
+        stop(chain)
 
 
 @pytest.mark.parametrize("page", PAGES)
