@@ -236,6 +236,10 @@ def test_main_times_every_step_and_create_app_only_where_there_is_one(
         has_factory = "def create_app" in (step.path / "app.py").read_text()
         assert ("built by the import" not in row) == has_factory, row
     assert "`boot` finishes in under 2 minutes" in printed
+    # Flask vs Django: each one-file app imported and answering its first request
+    for framework in ("Flask", "Django"):
+        [row] = [line for line in printed.splitlines() if f"| {framework} |" in line]
+        assert row.endswith("MiB |"), row
 
 
 def test_an_unknown_benchmark_is_a_usage_error(capsys):

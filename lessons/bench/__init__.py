@@ -161,4 +161,5 @@ def main(names: list[str], write: bool) -> int:
         PAGE.write_text(page_text(sections, checks), encoding="utf-8")
         print(f"Wrote {PAGE.relative_to(ROOT)}.")
         pycache.write_measurements([s for s in sections if s.name == "pycache"])
+        boot.write_measurements([s for s in sections if s.name == "boot"])
     return 0

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from lessons.bench.common import (
     BenchmarkUnavailable,
@@ -22,7 +23,7 @@ from lessons.bench.common import (
 )
 from lessons.bench.pycache import clean_environment
 from lessons.processes import run_python
-from lessons.steps import Step, all_steps
+from lessons.steps import ROOT, Step, all_steps
 
 RUNS = 5
 ABOUT = """\
@@ -104,6 +105,76 @@ def measure(runs: int = RUNS) -> dict[Step, list[Boot]]:
     return boots
 
 
+# Flask vs Django: the same JSON endpoint as a one-file app of each (apps/),
+# timed from a fresh process: the import, then the first request through the
+# WSGI callable, then the process's peak memory (ru_maxrss: KiB on Linux).
+APPS = Path(__file__).parent / "apps"
+FRAMEWORKS = {"Flask": "flask_app", "Django": "django_app"}
+FRAMEWORK_PROGRAM = """\
+import resource, sys, time
+from wsgiref.util import setup_testing_defaults
+started = time.perf_counter()
+from {module} import application
+imported = time.perf_counter()
+environ = {{"PATH_INFO": "/status"}}
+setup_testing_defaults(environ)
+statuses = []
+body = b"".join(application(environ, lambda status, *rest: statuses.append(status)))
+answered = time.perf_counter()
+assert statuses == ["200 OK"] and b"ok" in body, (statuses, body)
+memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(imported - started, answered - imported, memory)
+"""
+MEASURED = ROOT / "docs" / "measurements" / "frameworks.md"
+
+
+def time_framework(module: str) -> tuple[float, float, float]:
+    """(import seconds, first-request seconds, peak MiB) of one fresh start."""
+    program = FRAMEWORK_PROGRAM.format(module=module)
+    try:
+        output = run_python(program, APPS, clean_environment())
+    except RuntimeError as error:
+        message = f"{module} did not start: {error} (is the bench group installed?)"
+        raise BenchmarkUnavailable(message) from None
+    imported, answered, memory_kib = output.split()
+    return float(imported), float(answered), int(memory_kib) / 1024
+
+
+def frameworks_table(runs: int) -> str:
+    """The Flask vs Django table: medians of `runs` fresh starts each."""
+    for module in FRAMEWORKS.values():
+        time_framework(module)  # untimed: writes the bytecode cache
+    starts = {name: [] for name in FRAMEWORKS}
+    for _ in range(runs):  # taking turns, so a busy moment hits both alike
+        for name, module in FRAMEWORKS.items():
+            starts[name].append(time_framework(module))
+    rows = []
+    flask_total = None
+    for name, timings in starts.items():
+        imported = statistics.median(start[0] for start in timings)
+        answered = statistics.median(start[1] for start in timings)
+        memory = statistics.median(start[2] for start in timings)
+        flask_total = flask_total or imported + answered
+        rows.append(
+            [
+                name,
+                milliseconds(imported),
+                milliseconds(answered),
+                milliseconds(imported + answered),
+                times((imported + answered) / flask_total),
+                f"{memory:.1f} MiB",
+            ]
+        )
+    headers = ["one-file app", "import", "first request", "together", "÷ Flask"]
+    return markdown_table([*headers, "peak memory"], rows, align="lrrrrr")
+
+
+def write_measurements(sections: list[Section]) -> None:
+    """Save this run's Flask vs Django table for its page (docs/measurements/)."""
+    for section in sections:
+        MEASURED.write_text(section.tables[1] + "\n", encoding="utf-8")
+
+
 def run(runs: int | None = None) -> Section:
     """Run the benchmark and describe it as a Section."""
     runs = runs or RUNS
@@ -145,10 +216,16 @@ def run(runs: int | None = None) -> Section:
         "Steps 01 and 02 build their app while app.py is imported; steps 03 and "
         "later build it in `create_app()`, which is timed apart.",
     ]
+    notes.append(
+        f"Flask vs Django: the same JSON endpoint as a one-file app of each "
+        f"(lessons/bench/apps/), median of {runs} fresh processes: the import, the "
+        "first request through the WSGI callable, and the process's peak memory "
+        "(Python's own included)."
+    )
     return Section(
         name="boot",
-        title="Start-up: import and build each step's app",
+        title="Start-up: import and build each step's app, and Flask vs Django",
         about=ABOUT,
-        tables=[table],
+        tables=[table, frameworks_table(runs)],
         notes=notes,
     )
