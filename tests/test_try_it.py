@@ -40,7 +40,11 @@ from lessons.steps import ROOT, all_steps
 STEPS = {step.number: step for step in all_steps()}
 NEEDS_DATABASE = {"04", "05"}
 # Pages beside the steps that have a "Try it"; their commands start at the root.
-PAGES = ["docs/concepts/pyproject.md", "docs/concepts/flask-vs-django.md"]
+PAGES = [
+    "docs/concepts/pyproject.md",
+    "docs/concepts/flask-vs-django.md",
+    "docs/concepts/pycache.md",
+]
 
 SECTION = r"^## {}\n(.*?)(?=^## |\Z)"
 BLOCK = re.compile(
