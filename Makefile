@@ -27,10 +27,16 @@ help:
 # The stamp file is newer than the lock once the lock is installed, so make
 # reinstalls only when requirements.lock or pyproject.toml change.
 $(VENV)/.installed: requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	@$(PYTHON) -c 'import sys; sys.exit(3 if sys.version_info < (3, 11) else 0)'; \
+	status=$$?; \
+	if [ $$status = 3 ]; then \
 		echo "Python 3.11 or newer is needed; '$(PYTHON)' is older."; \
 		echo "Install a newer Python, then run: make $(MAKECMDGOALS) PYTHON=python3.12"; \
-		exit 1; }
+		exit 1; \
+	elif [ $$status != 0 ]; then \
+		echo "'$(PYTHON)' could not run (see the message above). Name a Python that"; \
+		echo "runs in this shell, e.g.: make $(MAKECMDGOALS) PYTHON=python3"; \
+		exit 1; fi
 	@test -x $(BIN)/pip || { \
 		echo "Creating $(VENV)"; rm -rf $(VENV); \
 		$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \

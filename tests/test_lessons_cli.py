@@ -310,3 +310,31 @@ def test_the_next_command_stops_what_a_dead_one_left_running():
         leftover.kill()
         leftover.wait()
         owner.wait()
+
+
+@pytest.mark.parametrize(
+    ("program", "expected"),
+    [
+        ("echo 'pyenv: python3.12: command not found' >&2; exit 127", "could not run"),
+        ('exec python3 -c "import sys; sys.exit(3)"', "is older"),
+    ],
+    ids=["cannot run", "too old"],
+)
+def test_make_says_whether_python_is_too_old_or_cannot_run(tmp_path, program, expected):
+    # A pyenv shim for a version that is not active fails to run at all; that
+    # is not the same as an old Python, and the message must say which.
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    python = tmp_path / "python"
+    python.write_text(f"#!/bin/sh\n{program}\n")
+    python.chmod(0o755)
+    result = subprocess.run(
+        ["make", "install", f"PYTHON={python}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert expected in result.stdout
+    assert not (tmp_path / ".venv").exists()
