@@ -23,7 +23,6 @@ from errors import register_error_handlers
 from validation import BookIdConverter, refuse_lowercase_method
 
 
-# --8<-- [start:create_app]
 def create_app(test_config=None):
     """Build and return a new Flask app with every controller registered.
 
@@ -66,6 +65,3 @@ def create_app(test_config=None):
     # ... and so do the errors `flask run`'s server answers by itself (dev_server.py).
     answer_server_errors_as_problems()
     return app
-
-
-# --8<-- [end:create_app]

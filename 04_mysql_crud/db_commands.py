@@ -26,7 +26,6 @@ START_THE_SERVER = (
 )
 
 
-# --8<-- [start:init_db]
 @click.command("init-db")
 @click.option("--yes", is_flag=True, help="Drop a books table that has rows, unasked.")
 @with_appcontext  # current_app and g work inside, as they do in a request
@@ -76,10 +75,6 @@ def database_name() -> str:
     )
 
 
-# --8<-- [end:init_db]
-
-
-# --8<-- [start:seed_db]
 @click.command("seed-db")
 @with_appcontext
 def seed_db_command() -> None:
@@ -114,6 +109,3 @@ def seed_db_command() -> None:
             "    flask --app app init-db && flask --app app seed-db"
         ) from None
     click.echo(f"Added {len(rows)} books.")
-
-
-# --8<-- [end:seed_db]

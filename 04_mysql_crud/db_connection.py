@@ -26,7 +26,6 @@ class DatabaseUnavailable(Exception):
     """The database server cannot be reached; errors.py answers 503."""
 
 
-# --8<-- [start:settings]
 def settings_from_environment() -> dict:
     """The MYSQL_* settings from the environment or from a `.env` file."""
     # load_dotenv() reads KEY=value lines from a .env file (it looks next to this
@@ -41,9 +40,6 @@ def settings_from_environment() -> dict:
         "MYSQL_PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
         "MYSQL_DATABASE": os.environ.get("MYSQL_DATABASE", "bookshop"),
     }
-
-
-# --8<-- [end:settings]
 
 
 # --8<-- [start:get_db]

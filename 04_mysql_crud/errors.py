@@ -77,7 +77,6 @@ def invalid_fields(error: ValidationError):
     )
 
 
-# --8<-- [start:database_unavailable]
 def database_unavailable(error: Exception):
     """503 + Retry-After: the database cannot be reached (now); try again soon."""
     # The reason (wrong password, server stopped, ...) goes to the log for you,
@@ -88,10 +87,6 @@ def database_unavailable(error: Exception):
     return response
 
 
-# --8<-- [end:database_unavailable]
-
-
-# --8<-- [start:programming_error]
 def programming_error(error: ProgrammingError):
     """A ProgrammingError is a bug in our SQL (500), unless the connection broke.
 
@@ -105,15 +100,11 @@ def programming_error(error: ProgrammingError):
     raise error  # a real bug: Flask logs the traceback and answers 500
 
 
-# --8<-- [end:programming_error]
-
-
 def internal_error(error: InternalServerError):
     """500: a bug. Flask has already logged the traceback; the client gets none."""
     return problem(500, "Something went wrong on our side. It has been logged.")
 
 
-# --8<-- [start:register_error_handlers]
 def register_error_handlers(app: Flask) -> None:
     """Answer every error with problem details instead of Flask's HTML pages."""
     app.register_error_handler(HTTPException, http_error)
@@ -125,6 +116,3 @@ def register_error_handlers(app: Flask) -> None:
         app.register_error_handler(error_class, database_unavailable)
     app.register_error_handler(ProgrammingError, programming_error)
     app.register_error_handler(InternalServerError, internal_error)
-
-
-# --8<-- [end:register_error_handlers]

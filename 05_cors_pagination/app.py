@@ -26,7 +26,6 @@ from errors import register_error_handlers
 from validation import BookIdConverter, refuse_lowercase_method
 
 
-# --8<-- [start:create_app]
 def create_app(test_config=None):
     """Build and return a new Flask app with every controller registered.
 
@@ -73,6 +72,3 @@ def create_app(test_config=None):
     # CORS headers on every answer, the error handlers' answers included (cors.py).
     init_cors(app)
     return app
-
-
-# --8<-- [end:create_app]

@@ -33,7 +33,6 @@ class DatabaseUnavailable(Exception):
     """The database server cannot be reached; errors.py answers 503."""
 
 
-# --8<-- [start:settings]
 def settings_from_environment() -> dict:
     """The MYSQL_* settings from the environment or from a `.env` file."""
     # load_dotenv() reads KEY=value lines from a .env file (it looks next to this
@@ -52,10 +51,6 @@ def settings_from_environment() -> dict:
     }
 
 
-# --8<-- [end:settings]
-
-
-# --8<-- [start:get_db]
 def connection_options(config) -> dict:
     """The arguments for mysql.connector.connect(), from the app's settings."""
     return {
@@ -110,10 +105,6 @@ def get_db():
     return g.db
 
 
-# --8<-- [end:get_db]
-
-
-# --8<-- [start:close_db]
 def close_db(error: BaseException | None = None) -> None:
     """Close this request's connection, if it opened one (Flask calls this)."""
     db = g.pop("db", None)
@@ -123,10 +114,6 @@ def close_db(error: BaseException | None = None) -> None:
         db.close()
 
 
-# --8<-- [end:close_db]
-
-
-# --8<-- [start:transaction]
 @contextlib.contextmanager
 def transaction() -> Iterator:
     """A cursor for statements that are saved together, or not at all.
@@ -147,6 +134,3 @@ def transaction() -> Iterator:
         raise
     finally:
         cursor.close()
-
-
-# --8<-- [end:transaction]

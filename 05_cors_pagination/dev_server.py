@@ -21,7 +21,6 @@ from werkzeug.serving import WSGIRequestHandler
 NO_BODY = (HTTPStatus.NO_CONTENT, HTTPStatus.RESET_CONTENT, HTTPStatus.NOT_MODIFIED)
 
 
-# --8<-- [start:send_problem]
 def send_problem(handler, code: int, message=None, explain=None) -> None:
     """http.server's send_error(), with a problem details body instead of HTML."""
     title, description = handler.responses.get(code, ("Error", "Error"))
@@ -49,6 +48,3 @@ def send_problem(handler, code: int, message=None, explain=None) -> None:
 def answer_server_errors_as_problems() -> None:
     """Make the development server use send_problem() for its own errors."""
     WSGIRequestHandler.send_error = send_problem
-
-
-# --8<-- [end:send_problem]

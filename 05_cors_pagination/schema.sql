@@ -5,7 +5,6 @@
 
 DROP TABLE IF EXISTS books;
 
--- --8<-- [start:books_table]
 CREATE TABLE books (
     id         INT UNSIGNED  NOT NULL AUTO_INCREMENT,
     title      VARCHAR(200)  NOT NULL,  -- 200 characters, not bytes
@@ -34,4 +33,3 @@ CREATE TABLE books (
 ENGINE = InnoDB
 DEFAULT CHARSET = utf8mb4
 COLLATE = utf8mb4_unicode_ci;
--- --8<-- [end:books_table]

@@ -25,7 +25,6 @@ ISBN_10_PATTERN = re.compile(r"[0-9]{9}[0-9X]")
 ISBN_13_PATTERN = re.compile(r"[0-9]{13}")
 
 
-# --8<-- [start:book_id]
 class BookIdConverter(BaseConverter):
     """`<id:book_id>` in a route: 1 to 19 ASCII digits, given to the view as an int.
 
@@ -47,10 +46,6 @@ class BookIdConverter(BaseConverter):
         return str(value)
 
 
-# --8<-- [end:book_id]
-
-
-# --8<-- [start:method_case]
 def refuse_lowercase_method() -> None:
     """400 for `get /books`: a method name is case-sensitive (RFC 9110 §9.1).
 
@@ -63,9 +58,6 @@ def refuse_lowercase_method() -> None:
         raise BadRequest(
             f"HTTP methods are case-sensitive: send {method.upper()}, not {method}."
         )
-
-
-# --8<-- [end:method_case]
 
 
 class ValidationError(Exception):
@@ -199,7 +191,6 @@ def clean_isbn(value: object) -> str | None:
     return isbn
 
 
-# --8<-- [start:validate_price]
 def clean_price(value: object) -> Decimal | None:
     """A price sent as a string like "12.50": a Decimal from 0 to 999999.99."""
     if value is None:
@@ -218,9 +209,6 @@ def clean_price(value: object) -> Decimal | None:
     return price
 
 
-# --8<-- [end:validate_price]
-
-
 CLEANERS = {
     "title": clean_text,
     "author": clean_text,
@@ -230,7 +218,6 @@ CLEANERS = {
 }
 
 
-# --8<-- [start:validate_book]
 def validate_book(data: dict, partial: bool = False) -> dict:
     """Return the cleaned fields of a book, or raise ValidationError listing all.
 
@@ -257,6 +244,3 @@ def validate_book(data: dict, partial: bool = False) -> dict:
     if errors:
         raise ValidationError(errors)
     return book
-
-
-# --8<-- [end:validate_book]

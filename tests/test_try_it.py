@@ -171,7 +171,9 @@ class Terminal:
         self.shell.stdin.flush()
         output = b""
         deadline = time.monotonic() + timeout
-        while done.encode() not in output:
+        # Up to the marker's own line end: a "\r\n" still unread would show up
+        # as a blank first line of the next command's output.
+        while f"{done}\r\n".encode() not in output:
             left = deadline - time.monotonic()
             assert left > 0, f"`{command}` did not finish in {timeout} s"
             if select.select([self.controller], [], [], left)[0]:

@@ -9,7 +9,6 @@ from flask import Blueprint, abort
 
 blueprint = Blueprint("books", __name__)
 
-# --8<-- [start:books]
 # A few real books. The price is a string such as "39.99", never a float: a
 # float cannot hold most decimal fractions exactly (0.1 + 0.2 != 0.3), and money
 # must not drift. JSON clients read the string and keep it exact.
@@ -47,7 +46,6 @@ BOOKS = [
         "price": "44.50",
     },
 ]
-# --8<-- [end:books]
 
 
 # --8<-- [start:routes]

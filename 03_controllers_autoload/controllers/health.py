@@ -7,7 +7,6 @@ check the database too, and answer 503 when the database is down.
 
 from flask import Blueprint
 
-# --8<-- [start:health]
 blueprint = Blueprint("health", __name__)
 
 
@@ -15,6 +14,3 @@ blueprint = Blueprint("health", __name__)
 def health():
     """200 with {"status": "ok"} while the app can answer requests."""
     return {"status": "ok"}
-
-
-# --8<-- [end:health]

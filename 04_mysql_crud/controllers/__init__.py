@@ -19,7 +19,6 @@ class ControllerError(Exception):
     """A controller that cannot be registered; the message says how to fix it."""
 
 
-# --8<-- [start:loop]
 def register_controllers(app):
     """Import every module in this package and register its `blueprint` on `app`.
 
@@ -44,9 +43,6 @@ def register_controllers(app):
             raise duplicate_name(registered[blueprint.name], module, blueprint.name)
         registered[blueprint.name] = module
         app.register_blueprint(blueprint)
-
-
-# --8<-- [end:loop]
 
 
 def duplicate_name(first, second, name):

@@ -42,7 +42,6 @@ DELETE_BOOK = "DELETE FROM books WHERE id = %s"
 # --8<-- [end:sql]
 
 
-# --8<-- [start:book_to_json]
 def utc_text(moment: datetime) -> str:
     """A TIMESTAMP (UTC, see db_connection.py) as ISO 8601: 2025-01-31T09:30:00Z."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -67,9 +66,6 @@ def book_to_json(row: dict) -> dict:
     }
 
 
-# --8<-- [end:book_to_json]
-
-
 def find_book(cursor, book_id: int, sql: str = SELECT_BOOK) -> dict:
     """The row with this id (read with `sql`), or 404."""
     cursor.execute(sql, (book_id,))
@@ -84,7 +80,6 @@ def book_values(book: dict) -> tuple:
     return (book["title"], book["author"], book["year"], book["isbn"], book["price"])
 
 
-# --8<-- [start:list_books]
 @blueprint.get("/books")
 def list_books():
     """GET /books: every book, in the order they were added."""
@@ -92,9 +87,6 @@ def list_books():
         cursor.execute(SELECT_ALL_BOOKS)
         rows = cursor.fetchall()
     return [book_to_json(row) for row in rows]  # Flask sends a list as JSON
-
-
-# --8<-- [end:list_books]
 
 
 @blueprint.get("/books/<id:book_id>")
@@ -127,7 +119,6 @@ def create_book():
 # --8<-- [end:create_book]
 
 
-# --8<-- [start:update_book]
 @blueprint.put("/books/<id:book_id>")
 def replace_book(book_id: int):
     """PUT /books/<id>: replace the whole book; missing optional fields become null."""
@@ -153,9 +144,6 @@ def update_book(book_id: int, changes: dict):
             raise Conflict(f"Another book has the isbn {book['isbn']}.") from None
         raise
     return book_to_json(updated)
-
-
-# --8<-- [end:update_book]
 
 
 @blueprint.delete("/books/<id:book_id>")

@@ -9,7 +9,6 @@ from flask import Blueprint
 
 from db_connection import get_db
 
-# --8<-- [start:health]
 blueprint = Blueprint("health", __name__)
 
 
@@ -20,6 +19,3 @@ def health():
         cursor.execute("SELECT 1")  # the smallest question the server can answer
         cursor.fetchone()
     return {"status": "ok", "database": "ok"}
-
-
-# --8<-- [end:health]

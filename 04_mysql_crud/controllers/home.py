@@ -7,7 +7,6 @@ A blueprint is a set of routes that belongs to no app yet. `create_app()` has
 from flask import Blueprint
 from markupsafe import escape
 
-# --8<-- [start:routes]
 # The name ("home") must be unique in the app; Flask puts it in front of each
 # endpoint name ("home.index"), e.g. for url_for("home.index").
 blueprint = Blueprint("home", __name__)
@@ -36,6 +35,3 @@ def hello(name):
 def status():
     """A JSON answer: Flask turns a returned dict into application/json."""
     return {"status": "ok", "step": "04_mysql_crud"}
-
-
-# --8<-- [end:routes]

@@ -31,7 +31,6 @@ from validation import MAX_TEXT_LENGTH, read_json_object, validate_book
 
 blueprint = Blueprint("books", __name__)
 
-# --8<-- [start:sql]
 SELECT_BOOK = (
     "SELECT id, title, author, year, isbn, price, created_at, updated_at"
     " FROM books WHERE id = %s"
@@ -47,10 +46,8 @@ UPDATE_BOOK = (
     " WHERE id = %s"
 )
 DELETE_BOOK = "DELETE FROM books WHERE id = %s"
-# --8<-- [end:sql]
 
 
-# --8<-- [start:book_to_json]
 def utc_text(moment: datetime) -> str:
     """A TIMESTAMP (UTC, see db_connection.py) as ISO 8601: 2025-01-31T09:30:00Z."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -73,9 +70,6 @@ def book_to_json(row: dict) -> dict:
         "created_at": utc_text(row["created_at"]),
         "updated_at": utc_text(row["updated_at"]),
     }
-
-
-# --8<-- [end:book_to_json]
 
 
 def find_book(cursor, book_id: int, sql: str = SELECT_BOOK) -> dict:
@@ -260,7 +254,6 @@ def get_book(book_id: int):
         return book_to_json(find_book(cursor, book_id))
 
 
-# --8<-- [start:create_book]
 @blueprint.post("/books")
 def create_book():
     """POST /books: add a book; 201 with its URL in Location and the stored row."""
@@ -280,10 +273,6 @@ def create_book():
     return book_to_json(created), 201, {"Location": location}
 
 
-# --8<-- [end:create_book]
-
-
-# --8<-- [start:update_book]
 @blueprint.put("/books/<id:book_id>")
 def replace_book(book_id: int):
     """PUT /books/<id>: replace the whole book; missing optional fields become null."""
@@ -309,9 +298,6 @@ def update_book(book_id: int, changes: dict):
             raise Conflict(f"Another book has the isbn {book['isbn']}.") from None
         raise
     return book_to_json(updated)
-
-
-# --8<-- [end:update_book]
 
 
 @blueprint.delete("/books/<id:book_id>")

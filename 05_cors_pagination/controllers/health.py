@@ -11,7 +11,6 @@ from flask import Blueprint, request
 
 from db_connection import get_db
 
-# --8<-- [start:health]
 blueprint = Blueprint("health", __name__)
 
 
@@ -24,6 +23,3 @@ def health():
     # Behind a proxy, remote_addr is the proxy's address unless the app is told
     # to believe the proxy's X-Forwarded-For (deploy/wsgi.py does, for one hop).
     return {"status": "ok", "database": "ok", "client": request.remote_addr}
-
-
-# --8<-- [end:health]
