@@ -216,7 +216,9 @@ def step_with_a_venv():
     """Step 02 with a learner's venv/ in it (site-packages, a README, a cache)."""
     step = find_step("02")
     venv = step.path / "venv"
-    assert not venv.exists(), "step 02 already has a venv/; move it away first"
+    if venv.exists():  # a learner's own venv: it proves the same, left untouched
+        yield step
+        return
     package = venv / "lib" / "site-packages" / "somepackage"
     (package / "__pycache__").mkdir(parents=True)
     (package / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"cache")

@@ -19,6 +19,7 @@ import pytest
 
 STEP_DIR = Path(__file__).resolve().parent.parent
 LOAD_SECONDS = 6  # how long the clients keep asking (a bound, not a target)
+CUT_OFF = -1  # fetch()'s status for an answer cut off in the middle
 
 
 # deploy/README.md's gunicorn command, run from the step folder.
@@ -45,6 +46,11 @@ def fetch(base_url, method, path, body=None):
         return response.status, response.read()
     except OSError as error:  # a connection nginx dropped would count as lost
         return 0, str(error).encode()
+    except http.client.IncompleteRead:
+        # The answer was already on its way when its server died: nginx had
+        # sent the head, so it cannot start again elsewhere. The client sees
+        # fewer bytes than Content-Length said: a failure it can tell.
+        return CUT_OFF, b""
     finally:
         connection.close()
 
@@ -110,7 +116,12 @@ def test_killing_one_app_server_loses_no_idempotent_request(chain, add_books, qu
 
     idempotent = [status for method, _, status in answers if method != "POST"]
     assert len(idempotent) > 50  # the load really ran
-    assert [status for status in idempotent if status not in (200,)] == []
+    # Every idempotent request that nginx could send again succeeded: no
+    # refused connection, no 502 or 503. Only an answer the dying server was
+    # already sending can be cut off (a kill between two writes: rare), and
+    # the client can tell, since the body is shorter than its Content-Length.
+    assert [status for status in idempotent if status not in (200, CUT_OFF)] == []
+    assert idempotent.count(CUT_OFF) <= 2  # the few requests in the very write
     # A POST is never retried by nginx: it either succeeded (201), or failed
     # cleanly with nginx's 503 problem; either way it is stored at most once.
     posts = [(number, status) for method, number, status in answers if method == "POST"]
