@@ -40,7 +40,8 @@ from lessons.steps import ROOT, all_steps
 STEPS = {step.number: step for step in all_steps()}
 NEEDS_DATABASE = {"04", "05"}
 # Pages beside the steps that have a "Try it"; their commands start at the root.
-PAGES = ["docs/concepts/pyproject.md"]
+PAGES = ["docs/concepts/pyproject.md", "docs/instructors/index.md"]
+PAGES += [f"docs/instructors/{step.name}.md" for step in all_steps()]
 
 SECTION = r"^## {}\n(.*?)(?=^## |\Z)"
 BLOCK = re.compile(
