@@ -6,7 +6,6 @@ is its docstring (`lessons --help`, `lessons run --help`).
 """
 
 import os
-import subprocess
 import sys
 
 import click
@@ -147,7 +146,7 @@ def docs(host: str, port: int) -> int:
     command = [sys.executable, "-m", "mkdocs", "serve", "-a", address, *watch]
     # Material's notice about MkDocs 2.0 is not for us: we pin mkdocs < 2.
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run(command, cwd=ROOT, env=environment, check=False).returncode
+    return processes.serve(command, cwd=ROOT, env=environment)
 
 
 def live_page_notice(host: str, port: int) -> str | None:

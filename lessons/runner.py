@@ -63,15 +63,7 @@ def run_step(step: Step, host: str, port: int) -> int:
         if notice:
             print(notice)
         print(f"$ cd {step.name} && python {' '.join(command[1:])}", flush=True)
-        process = processes.start(command, cwd=step.path, env=environment)
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            # Ctrl-C in a terminal reaches the server too, a SIGTERM sent to us
-            # alone does not: stop() sends it SIGTERM, then SIGKILL if need be.
-            processes.stop(process)
+        return processes.serve(command, cwd=step.path, env=environment)
 
 
 def run_production(step: Step, port: int, app_servers: int = 1) -> int:

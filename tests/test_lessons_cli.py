@@ -467,3 +467,23 @@ def test_a_host_beyond_loopback_says_who_can_now_reach_it(host, expected):
     else:
         assert notice.startswith(expected)
         assert "\n" not in notice
+
+
+def test_nothing_outlives_a_killed_lessons_docs():
+    port = free_port()
+    docs = subprocess.Popen(
+        [sys.executable, "-m", "lessons", "docs", "--port", str(port)], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, docs, timeout=180)
+        children = started_by(docs.pid)
+        assert len(children) == 1  # mkdocs serve
+    finally:
+        docs.kill()  # SIGKILL: no cleanup code of ours runs
+        docs.wait()
+    assert gone_within(children, 30) == []
+    deadline = time.monotonic() + 10  # the kernel closes its socket as it ends
+    while processes.port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes.port_in_use(port), "something still serves the docs"
