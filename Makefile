@@ -9,12 +9,20 @@
 #   make clean          remove caches, the throwaway database (.lessons/) and site/
 #
 # STEP=NN picks one step for run and test:  make run STEP=01   make test STEP=04
+# HOST= and PORT= pick where run and docs listen:  make run PORT=5001
+#   make docs HOST=0.0.0.0 PORT=8001   (0.0.0.0: every network, e.g. a classroom)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP_VERSION := 26.3
 STEP ?=
+# Empty unless given on the command line (make docs PORT=8001): an assignment
+# here wins over the environment, where some shells (tcsh) keep HOST set to the
+# machine's name, which would put the docs on the network unasked.
+HOST :=
+PORT :=
+LISTEN = $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 # mkdocs-material prints a notice about MkDocs 2.0 on every build; we pin
 # mkdocs < 2, so the notice is not for us.
 export NO_MKDOCS_2_WARNING := 1
@@ -22,7 +30,7 @@ export NO_MKDOCS_2_WARNING := 1
 .PHONY: help install run test docs docs-build lint format clean clean-caches lock
 
 help:
-	@sed -n '1,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '1,14p' Makefile | sed 's/^# \{0,1\}//'
 
 # The stamp file is newer than the lock once the lock is installed, so make
 # reinstalls only when requirements.lock or pyproject.toml change.
@@ -52,13 +60,13 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/lessons run $(STEP)
+	$(BIN)/lessons run $(STEP) $(LISTEN)
 
 test: install
 	$(BIN)/lessons test $(STEP)
 
 docs: install
-	$(BIN)/lessons docs
+	$(BIN)/lessons docs $(LISTEN)
 
 docs-build: install
 	$(BIN)/mkdocs build --strict

@@ -5,16 +5,18 @@ non-zero exit code; a traceback means a bug in this tool. Each command's help
 is its docstring (`lessons --help`, `lessons run --help`).
 """
 
-import subprocess
+import os
 import sys
 
 import click
 
-from lessons import practice, processes
+from lessons import listening, practice, processes
 from lessons.errors import LessonsError
 from lessons.steps import ROOT, all_steps, find_step
 
-DOCS_ADDRESS = "127.0.0.1:8000"
+# The API allows the docs site at these by default (step 05, CORS_ORIGINS).
+DOCS_HOSTS = ("127.0.0.1", "localhost")
+DOCS_PORT = 8000
 
 
 class Port(click.ParamType):
@@ -136,11 +138,40 @@ def db(action: str) -> int:
 
 
 @lessons.command()
-def docs() -> int:
-    """Serve the docs site, rebuilding when the docs or any step change."""
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
+@click.option("--port", type=PORT, default=8000, show_default=True, help="Port.")
+def docs(host: str, port: int) -> int:
+    """Serve the docs site, rebuilding when the docs or any step change.
+
+    --host 0.0.0.0 serves it to every network this machine is on (a classroom).
+    """
+    listening.check_address(
+        host, port, "lessons docs --port {port} (make docs PORT={port})"
+    )
+    for line in (listening.reach_notice(host, port), live_page_notice(host, port)):
+        if line:
+            click.echo(line)
     watch = [f"--watch={step.name}" for step in all_steps()]
-    command = [sys.executable, "-m", "mkdocs", "serve", "-a", DOCS_ADDRESS, *watch]
-    return subprocess.run(command, cwd=ROOT, check=False).returncode
+    address = f"{host}:{port}"
+    command = [sys.executable, "-m", "mkdocs", "serve", "-a", address, *watch]
+    # Material's notice about MkDocs 2.0 is not for us: we pin mkdocs < 2.
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return processes.serve(command, cwd=ROOT, env=environment)
+
+
+def live_page_notice(host: str, port: int) -> str | None:
+    """What the API needs so the "Try it live" page works from this address."""
+    if host in DOCS_HOSTS and port == DOCS_PORT:
+        return None  # an origin the API allows by default (CORS_ORIGINS)
+    origin = f"http://{host}:{port}"
+    if host == listening.EVERY_NETWORK:
+        origin = f"http://<this machine's address>:{port}"
+    return (
+        f"The Try it live page needs an API that allows this origin: "
+        f"CORS_ORIGINS={origin} make run"
+    )
 
 
 @lessons.command()

@@ -141,6 +141,19 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
         (STARTED / f"{process.pid}.json").unlink()
 
 
+def serve(command: list[str], **options) -> int:
+    """Run a server in the foreground until it ends or Ctrl-C; its exit code."""
+    process = start(command, **options)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # Ctrl-C in a terminal reaches the server too, a SIGTERM sent to us
+        # alone does not: stop() sends it SIGTERM, then SIGKILL if need be.
+        stop(process)
+
+
 def wait_for_port(
     port: int, process: subprocess.Popen | None = None, timeout: float = 30.0
 ) -> None:

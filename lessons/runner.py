@@ -8,13 +8,12 @@ server (or yours, when MYSQL_HOST is set) with the schema and sample data loaded
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 
-from lessons import processes, production
+from lessons import listening, processes, production
 from lessons.db_commands import database_for_run
 from lessons.errors import LessonsError
 from lessons.steps import ROOT, Step
@@ -54,38 +53,19 @@ def database_environment(
         yield environment
 
 
-def check_port_free(step: Step, host: str, port: int) -> None:
-    """Stop with a helpful line when the host is wrong or the port is taken."""
-    try:
-        socket.getaddrinfo(host, port, socket.AF_INET)
-    except socket.gaierror:
-        raise RunError(
-            f"--host {host} is not an IPv4 address or name of this machine; "
-            "try --host 127.0.0.1"
-        ) from None
-    if processes.port_in_use(port, host):
-        raise RunError(
-            f"port {port} is already in use on {host}; "
-            f"stop what uses it or pick another: lessons run {step.number} --port 8081"
-        )
-
-
 def run_step(step: Step, host: str, port: int, your_server: bool = False) -> int:
     """Serve the step until Ctrl-C; return the server's exit code."""
-    check_port_free(step, host, port)
+    retry = f"lessons run {step.number} --port {{port}}"
+    retry += f" (make run STEP={step.number} PORT={{port}})"
+    listening.check_address(host, port, retry)
+    notice = listening.reach_notice(host, port)
     with database_environment(step, your_server) as environment:
         command = server_command(step, host, port)
         print(f"Step {step.number}: {step.title}")
+        if notice:
+            print(notice)
         print(f"$ cd {step.name} && python {' '.join(command[1:])}", flush=True)
-        process = processes.start(command, cwd=step.path, env=environment)
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            return 0
-        finally:
-            # Ctrl-C in a terminal reaches the server too, a SIGTERM sent to us
-            # alone does not: stop() sends it SIGTERM, then SIGKILL if need be.
-            processes.stop(process)
+        return processes.serve(command, cwd=step.path, env=environment)
 
 
 def run_production(
@@ -95,7 +75,8 @@ def run_production(
     if not (step.path / "deploy").is_dir():
         message = f"step {step.number} has no deploy/ folder"
         raise RunError(f"{message}; try: lessons run 05 --production")
-    check_port_free(step, "127.0.0.1", port)
+    retry = f"lessons run {step.number} --production --port {{port}}"
+    listening.check_address("127.0.0.1", port, retry)
     with (
         database_environment(step, your_server) as environment,
         production.production_chain(

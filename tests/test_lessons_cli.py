@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons import processes, settings, system
+from lessons import listening, processes, settings, system
 from lessons.diff import diff_steps
 from lessons.processes import free_port, wait_for_port
 from lessons.steps import ROOT, Step, UnknownStep, all_steps, find_step
@@ -340,3 +340,180 @@ def test_make_says_whether_python_is_too_old_or_cannot_run(tmp_path, program, ex
     assert result.returncode != 0
     assert expected in result.stdout
     assert not (tmp_path / ".venv").exists()
+
+
+# --- serving to a classroom: lessons docs / make docs / make run, HOST and PORT ---
+
+
+def listening_on(host: str, port: int, process: subprocess.Popen, timeout: float):
+    """Wait (bounded) until host:port accepts connections; fail if `process` ends."""
+    deadline = time.monotonic() + timeout
+    while not processes.port_in_use(port, host):
+        assert process.poll() is None, process.stdout.read().decode()[-2000:]
+        assert time.monotonic() < deadline, f"nothing on {host}:{port} in {timeout} s"
+        time.sleep(0.1)
+
+
+def interrupt(process: subprocess.Popen) -> str:
+    """Ctrl-C, as a terminal sends it: to the whole process group. Its output."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+    return output.decode(errors="replace")
+
+
+def second_loopback_address() -> str:
+    """127.0.0.2: loopback too (127.0.0.0/8), so a host other than the default that
+    still reaches nobody but us. Linux has it; macOS only after an ifconfig alias."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.2", 0))
+        except OSError:
+            pytest.skip("no 127.0.0.2 here: sudo ifconfig lo0 alias 127.0.0.2 up")
+    return "127.0.0.2"
+
+
+def test_docs_serves_the_site_on_the_host_and_port_it_is_given():
+    host, port = second_loopback_address(), free_port()
+    command = [sys.executable, "-m", "lessons", "docs", "--host", host]
+    docs = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=ROOT, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        listening_on(host, port, docs, timeout=180)  # mkdocs builds the site first
+        with urllib.request.urlopen(f"http://{host}:{port}/instructors/") as reply:
+            page = reply.read().decode()
+        assert reply.status == 200
+        assert "Teaching the course" in page
+        assert not processes.port_in_use(port, "127.0.0.1")  # only where asked
+    finally:
+        output = interrupt(docs)
+    # Loopback: nobody else can reach it, so no notice says so; but the API does
+    # not allow this origin by default, and the live page needs it to.
+    assert "anyone" not in output
+    assert f"CORS_ORIGINS=http://{host}:{port} make run" in output
+    assert not processes.port_in_use(port, host), "the docs server kept running"
+
+
+def test_make_run_serves_the_step_on_the_port_it_is_given():
+    port = free_port()
+    make = ["make", "-s", "run", "STEP=01", f"PORT={port}"]
+    run = subprocess.Popen(
+        make, cwd=ROOT, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        listening_on("127.0.0.1", port, run, timeout=60)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/hello?name=Ada") as reply:
+            assert b"Ada" in reply.read()
+    finally:
+        interrupt(run)
+    assert not processes.port_in_use(port), "the server kept running"
+
+
+@pytest.mark.parametrize(
+    ("target", "port"), [("run", "70000"), ("docs", "http"), ("docs", "0")]
+)
+def test_make_refuses_a_bad_port_in_one_line(target, port):
+    done = subprocess.run(
+        ["make", "-s", target, f"PORT={port}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    # One line from the course; make adds its own "make: *** [...] Error 2".
+    ours = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert ours == [
+        f"lessons {target}: Invalid value for '--port': "
+        f"must be a number from 1 to 65535, not '{port}' (see: lessons {target} --help)"
+    ]
+    assert done.stdout == ""  # nothing was started
+
+
+def test_make_takes_host_and_port_from_its_command_line_only():
+    def dry_run(*arguments: str, **environment: str) -> str:
+        command = ["make", "-s", "-n", *arguments]
+        env = {**os.environ, **environment}
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.split()
+
+    assert dry_run("docs")[-1] == "docs"  # the defaults: lessons docs, nothing more
+    # tcsh exports HOST (the machine's name): that must not serve the network.
+    assert dry_run("docs", HOST="classroom-pc", PORT="1") == dry_run("docs")
+    wanted = ["docs", "--host", "0.0.0.0", "--port", "8001"]
+    assert dry_run("docs", "HOST=0.0.0.0", "PORT=8001")[-5:] == wanted
+    wanted = ["run", "02", "--port", "5001"]
+    assert dry_run("run", "STEP=02", "PORT=5001")[-4:] == wanted
+
+
+def test_a_port_in_use_is_refused_with_a_free_one_to_try():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = lessons("docs", "--port", str(port))
+        suggested = re.search(r"lessons docs --port (\d+) \(make docs PORT=\1\)$",
+                              result.stderr.strip())  # fmt: skip
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"lessons: port {port} is already in use")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert suggested, result.stderr
+        free = int(suggested[1])
+        assert free != port
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", free))  # it really is free
+
+
+def test_a_host_that_is_not_this_machine_s_is_refused_in_one_line():
+    # 192.0.2.0/24 is for documentation (RFC 5737): no machine has it.
+    result = lessons("docs", "--host", "192.0.2.10", "--port", str(free_port()))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "lessons: --host 192.0.2.10 is not an address of this machine; "
+        "try --host 127.0.0.1"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1", None),
+        ("localhost", None),
+        ("127.0.0.2", None),
+        ("0.0.0.0", "Listening on every network of this machine: anyone who can"),
+        ("192.0.2.10", "Listening on 192.0.2.10: anyone who can reach that address"),
+    ],
+)
+def test_a_host_beyond_loopback_says_who_can_now_reach_it(host, expected):
+    notice = listening.reach_notice(host, 8000)
+    if expected is None:
+        assert notice is None
+    else:
+        assert notice.startswith(expected)
+        assert "\n" not in notice
+
+
+def test_nothing_outlives_a_killed_lessons_docs():
+    port = free_port()
+    docs = subprocess.Popen(
+        [sys.executable, "-m", "lessons", "docs", "--port", str(port)], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, docs, timeout=180)
+        children = started_by(docs.pid)
+        assert len(children) == 1  # mkdocs serve
+    finally:
+        docs.kill()  # SIGKILL: no cleanup code of ours runs
+        docs.wait()
+    assert gone_within(children, 30) == []
+    deadline = time.monotonic() + 10  # the kernel closes its socket as it ends
+    while processes.port_in_use(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not processes.port_in_use(port), "something still serves the docs"

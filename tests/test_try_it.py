@@ -28,6 +28,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,9 @@ PAGES = [
     "docs/concepts/pyproject.md",
     "docs/concepts/flask-vs-django.md",
     "docs/concepts/pycache.md",
+    "docs/instructors/index.md",
 ]
+PAGES += [f"docs/instructors/{step.name}.md" for step in all_steps()]
 
 SECTION = r"^## {}\n(.*?)(?=^## |\Z)"
 BLOCK = re.compile(
@@ -198,7 +201,11 @@ def learner_environment() -> dict[str, str]:
     """The environment of a learner's terminal with the course's venv active."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     # The reloader restarts the server on a change; nothing changes here.
-    return {**os.environ, "PATH": path, "FLASK_RUN_RELOAD": "false"}
+    environment = {**os.environ, "PATH": path, "FLASK_RUN_RELOAD": "false"}
+    # `lessons practice` as in a fresh checkout: no exercise started yet (and
+    # the learner's own practice/ folder is never read or touched).
+    environment["LESSONS_PRACTICE_DIR"] = tempfile.mkdtemp(prefix="practice-")
+    return environment
 
 
 def replay(page: Path, terminal: Terminal, usual: str = "", real: str = "") -> None:
