@@ -1,15 +1,10 @@
 """Load generators, and the race: servers taking turns under the same load.
 
-Two generators give the same `LoadResult`:
-
-- `wrk` (Debian's `wrk` package), written in C: it sends far more requests than
-  a Python server can answer, so what it measures is the server;
-- `python_load`, built in: threads, each with one keep-alive `http.client`
-  connection. It needs nothing installed, but Python's own speed limits it, so
-  the `servers` table also shows its ceiling: a server that answers instantly.
-
-Both keep each connection open between requests (keep-alive, RFC 9112 §9.3);
-a server that closes it after every answer makes the client connect again.
+`wrk` (written in C) sends far more requests than a Python server can answer,
+so it measures the server; the built-in `python_load` (threads, one keep-alive
+`http.client` connection each) needs nothing installed, but Python limits it,
+so the `servers` table also shows a server that answers instantly: the ceiling.
+Both keep each connection open between requests (keep-alive, RFC 9112 §9.3).
 """
 
 import asyncio
@@ -30,6 +25,7 @@ from pathlib import Path
 from lessons import system
 from lessons.bench.common import (
     BenchmarkUnavailable,
+    gunicorn_version,
     markdown_table,
     milliseconds,
     per_second,
@@ -55,7 +51,6 @@ class LoadResult:
 
     @property
     def per_second(self) -> float:
-        """Requests answered per second."""
         return self.requests / self.seconds
 
 
@@ -75,8 +70,7 @@ def python_load(
     deadline = time.perf_counter() + (duration or 0)
 
     def send(count: int | None) -> None:
-        """One thread: GET again and again on one connection (it reconnects),
-        `count` times, or until the deadline when `count` is None."""
+        """One thread: GET on one connection, `count` times or until the deadline."""
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         sent = 0
         with contextlib.closing(connection):
@@ -122,16 +116,15 @@ def python_load(
     )  # fmt: skip
 
 
-def find_wrk() -> str | None:
-    """wrk's path when it is installed (sudo apt install wrk), else None."""
-    return system.find("wrk")
-
-
-def wrk_version(wrk: str) -> str:
-    """The version wrk reports, e.g. `4.1.0` (from `wrk debian/4.1.0-3+b2 ...`)."""
-    done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
-    found = re.search(r"(\d+\.\d+\.\d+)", done.stdout + done.stderr)
-    return found.group(1) if found else "(unknown version)"
+def load_tools(use_wrk: bool) -> tuple[str | None, dict[str, str]]:
+    """wrk's path (None: not installed, or not wanted) and the versions to report."""
+    wrk = system.find("wrk") if use_wrk else None
+    parts = {"gunicorn": gunicorn_version()}
+    if wrk:
+        done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+        found = re.search(r"(\d+\.\d+\.\d+)", done.stdout + done.stderr)
+        parts["wrk"] = found.group(1) if found else "(unknown version)"
+    return wrk, parts
 
 
 def wrk_seconds(text: str) -> float:
@@ -140,7 +133,7 @@ def wrk_seconds(text: str) -> float:
     return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def parse_wrk(output: str, concurrency: int) -> LoadResult:
+def parse_wrk(output: str) -> LoadResult:
     """Read what `wrk --latency` printed into a LoadResult."""
     answered = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
     p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)
@@ -172,11 +165,10 @@ def wrk_load(wrk: str, port: int, path: str, concurrency: int, duration: float):
         raise BenchmarkUnavailable(
             f"wrk failed (exit code {done.returncode}): {output}"
         )
-    return parse_wrk(done.stdout, concurrency)
+    return parse_wrk(done.stdout)
 
 
 def load(port: int, path: str, concurrency: int, duration: float, wrk: str | None):
-    """Load the server with wrk when given its path, otherwise with python_load."""
     if wrk is not None:
         return wrk_load(wrk, port, path, concurrency, duration)
     return python_load(port, path, concurrency, duration=duration)
@@ -218,7 +210,6 @@ def race(
 
 
 def median_rate(runs: Runs, label: str, connections: int) -> float:
-    """The median requests per second of one server at one concurrency."""
     return statistics.median(run.per_second for run in runs[(label, connections)])
 
 
@@ -242,7 +233,6 @@ def rate_table(
 
 
 def failure_notes(runs: Runs) -> list[str]:
-    """A note for the page when any request of `runs` failed."""
     failures = sum(result.failures for results in runs.values() for result in results)
     return [f"{failures} requests failed (errors or non-2xx answers)."] * bool(failures)
 

@@ -15,15 +15,13 @@ from lessons.bench.common import (
     BenchmarkUnavailable,
     Section,
     database_version,
-    gunicorn_version,
 )
 from lessons.bench.load import (
     Runs,
     failure_notes,
-    find_wrk,
+    load_tools,
     race,
     rate_table,
-    wrk_version,
 )
 from lessons.processes import free_port
 from lessons.production import GUNICORN_COMMAND
@@ -105,10 +103,7 @@ def run(
 ) -> Section:
     """Start a throwaway database, run the benchmark, describe it as a Section."""
     check_step()
-    wrk = find_wrk() if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()} | (
-        {"wrk": wrk_version(wrk)} if wrk else {}
-    )
+    wrk, parts = load_tools(use_wrk)
     with database_with_books(BOOKS) as (settings, _):
         parts.update(database_version(settings))
         runs, opened = measure(settings, duration, rounds, wrk)

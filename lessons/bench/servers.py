@@ -11,15 +11,14 @@ import os
 import subprocess
 import sys
 
-from lessons.bench.common import Check, Section, gunicorn_version, per_second, times
+from lessons.bench.common import Check, Section, per_second, times
 from lessons.bench.load import (
     failure_notes,
-    find_wrk,
     instant_server_command,
+    load_tools,
     median_rate,
     race,
     rate_table,
-    wrk_version,
 )
 from lessons.processes import free_port
 from lessons.steps import ROOT
@@ -107,10 +106,7 @@ def run(
     duration: float = DURATION, rounds: int = ROUNDS, use_wrk: bool = True
 ) -> Section:
     """Run the benchmark and describe it as a Section."""
-    wrk = find_wrk() if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()} | (
-        {"wrk": wrk_version(wrk)} if wrk else {}
-    )
+    wrk, parts = load_tools(use_wrk)
     runs, _ = race(contenders(), STEP_FOLDER, PATH, CONNECTIONS, rounds, duration, wrk)
     table = rate_table(runs, "server", WSGIREF, "requests/s ÷ wsgiref", INSTANT)
     checks = []
