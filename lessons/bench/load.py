@@ -15,10 +15,10 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,20 +90,13 @@ def python_load(
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status] += 1
 
-    # Share the requests out: 10 over 4 threads is 3, 3, 2, 2.
-    total = total_requests or 0
-    counts = [
-        total // concurrency + (i < total % concurrency) for i in range(concurrency)
-    ]
+    counts: list[int | None] = [None] * concurrency  # None: until the deadline
+    if total_requests is not None:  # share them out: 10 over 4 threads is 3, 3, 2, 2
+        share, rest = divmod(total_requests, concurrency)
+        counts = [share + (i < rest) for i in range(concurrency)]
     started = time.perf_counter()
-    threads = [
-        threading.Thread(target=send, args=(count if total_requests else None,))
-        for count in counts
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=concurrency) as threads:
+        list(threads.map(send, counts))
     seconds = time.perf_counter() - started
     if not latencies:
         raise BenchmarkUnavailable(
@@ -168,12 +161,6 @@ def wrk_load(wrk: str, port: int, path: str, concurrency: int, duration: float):
     return parse_wrk(done.stdout)
 
 
-def load(port: int, path: str, concurrency: int, duration: float, wrk: str | None):
-    if wrk is not None:
-        return wrk_load(wrk, port, path, concurrency, duration)
-    return python_load(port, path, concurrency, duration=duration)
-
-
 def race(
     servers: dict[str, tuple[list[str], int, dict[str, str]]],
     cwd: Path,
@@ -203,7 +190,10 @@ def race(
             for count in connections:
                 for label, (_command, port, _env) in servers.items():
                     before = counter() if counter else 0
-                    result = load(port, path, count, duration, wrk)
+                    if wrk is not None:
+                        result = wrk_load(wrk, port, path, count, duration)
+                    else:
+                        result = python_load(port, path, count, duration=duration)
                     grew[label] += counter() - before if counter else 0
                     runs.setdefault((label, count), []).append(result)
     return runs, grew
@@ -234,7 +224,9 @@ def rate_table(
 
 def failure_notes(runs: Runs) -> list[str]:
     failures = sum(result.failures for results in runs.values() for result in results)
-    return [f"{failures} requests failed (errors or non-2xx answers)."] * bool(failures)
+    if not failures:
+        return []
+    return [f"{failures} requests failed (errors or non-2xx answers)."]
 
 
 # The ceiling: an asyncio server that answers every request at once, no WSGI.
