@@ -66,12 +66,18 @@ def command_line(pid: int) -> str | None:
     return None
 
 
+def process_stat(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [0] the state ("Z": a zombie),
+    [19] the start time in clock ticks after boot; [] when it cannot be read."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return []
+
+
 def start_time(pid: int) -> str | None:
-    """When the process started (clock ticks after boot): with the pid it names
-    one process for good, since a reused pid starts later. None off Linux."""
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    return None
+    # With the pid it names one process for good: a reused pid starts later.
+    fields = process_stat(pid)
+    return fields[19] if len(fields) > 19 else None
 
 
 def alive(pid: int) -> bool:
@@ -83,9 +89,7 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True  # it exists; it belongs to another user
     # A zombie has ended; it only waits for its parent to read its exit code.
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
+    return process_stat(pid)[:1] != ["Z"]
 
 
 def note_started(process: subprocess.Popen) -> None:

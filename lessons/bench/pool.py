@@ -53,15 +53,10 @@ def connections_opened(settings: dict[str, str]) -> int:
 
 def environment(settings: dict[str, str], port: int, pool_size: int) -> dict:
     """The environment for one gunicorn: database, port, workers, pool size."""
-    return {
-        **os.environ,
-        **settings,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(WORKERS),
-        # Always set, so a MYSQL_POOL_SIZE in a .env file cannot change the
-        # race: 0 is step 04's way, a new connection per request.
-        "MYSQL_POOL_SIZE": str(pool_size),
-    }
+    bind = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(WORKERS)}
+    # MYSQL_POOL_SIZE always set, so one in a .env file cannot change the race:
+    # 0 is step 04's way, a new connection per request.
+    return {**os.environ, **settings, **bind, "MYSQL_POOL_SIZE": str(pool_size)}
 
 
 def check_step() -> None:
