@@ -23,6 +23,8 @@ from lessons.errors import LessonsError
 from lessons.settings import DEFAULTS
 
 APP_USER = "lessons"  # the account the steps connect as (never root)
+# Fresh data folders, one per server program, copied for each new server.
+INITIALISED = Path(__file__).resolve().parent.parent / ".lessons" / "initialised"
 START_TIMEOUT = 60.0  # seconds a server may take to answer its first connection
 AS_ROOT = ["--user=root"] if os.geteuid() == 0 else []  # mariadbd refuses root else
 # Server options for a small, fast, private server; each one says why.
@@ -170,13 +172,30 @@ class ThrowawayServer:
         return self.pid is not None and processes.alive(self.pid)
 
     def initialise(self, server: str, install: str | None) -> None:
-        """Create the system tables once, into data.partial, then rename it, so a
-        folder interrupted half-way is never mistaken for a ready one."""
+        """Give the server its system tables: a copy of a folder the install
+        program made once for this server program (copying is much faster than
+        installing), made as data.partial, then renamed, so a folder interrupted
+        half-way is never mistaken for a ready one."""
         if self.server_data.exists():
             return
+        changed = Path(server).stat().st_mtime_ns  # an upgrade makes a new one
+        template = INITIALISED / f"{Path(server).name}-{changed}-{os.geteuid()}"
+        if not template.exists():
+            partial = template.with_name(f"{template.name}.partial-{os.getpid()}")
+            self.install(server, install, partial)
+            try:
+                partial.rename(template)
+            except OSError:  # another command made it at the same time
+                shutil.rmtree(partial, ignore_errors=True)
         partial = self.data_dir / "data.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        common = ["--no-defaults", f"--datadir={partial}", *AS_ROOT]
+        shutil.copytree(template, partial, symlinks=True)
+        partial.rename(self.server_data)
+
+    def install(self, server: str, install: str | None, folder: Path) -> None:
+        """Run the install program (MySQL: the server itself) into `folder`."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        common = ["--no-defaults", f"--datadir={folder}", *AS_ROOT]
         common.append("--loose-innodb-log-file-size=8M")  # as the server uses
         if install:  # MariaDB: root without a password, no `test` database
             command = [install, *common, "--skip-test-db"]
@@ -187,11 +206,11 @@ class ThrowawayServer:
         with install_log.open("wb") as log:
             done = subprocess.run(command, stdout=log, stderr=log, check=False)
         if done.returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
             raise DatabaseUnavailable(
-                f"could not initialise {partial} (exit code {done.returncode}); "
+                f"could not initialise {folder} (exit code {done.returncode}); "
                 f"the end of {install_log}:\n{tail(install_log)}"
             )
-        partial.rename(self.server_data)
 
     def start(self) -> dict[str, str]:
         """Start the server (if it is not running yet) and return its settings."""
