@@ -167,7 +167,10 @@ class Terminal:
         self.shell.stdin.flush()
         output = b""
         deadline = time.monotonic() + timeout
-        while done.encode() not in output:
+        # Up to the end of the marker's line: a newline read after it would
+        # start the next command's output.
+        finished = re.compile(re.escape(done.encode()) + rb"\r?\n")
+        while not finished.search(output):
             left = deadline - time.monotonic()
             assert left > 0, f"`{command}` did not finish in {timeout} s"
             if select.select([self.controller], [], [], left)[0]:
