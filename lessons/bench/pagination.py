@@ -1,10 +1,8 @@
 """Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
 
-On a throwaway database with 1,000,000 generated books, step 05's app is asked
-for `?page=N` (OFFSET paging) and for `?after_id=M` (keyset paging) at the same
-depths, M = (N - 1) × 20, so both return the same 20 books. A Python process in
-the step 05 folder serves each URL through the app's test client and notes the
-SQL it sends; those statements are then timed on the database itself.
+A process in the step 05 folder serves each URL through the app's test client
+and notes the SQL it sends; those statements are then timed on the database
+itself (ABOUT says what is compared).
 """
 
 import json

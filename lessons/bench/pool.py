@@ -1,10 +1,7 @@
 """Benchmark `pool`: a new database connection per request, or a connection pool.
 
-Step 04 opens a connection to MySQL for every request and closes it at the end.
-Step 05 can keep a pool instead (MYSQL_POOL_SIZE, in db_connection.py). Here the
-step 05 app runs under gunicorn twice, side by side: once without a pool, once
-with MYSQL_POOL_SIZE=5, and both answer `GET /books/<id>` under load. The
-server's `Connections` counter shows how many connections each one really opened.
+Step 05's app under two gunicorns, without and with MYSQL_POOL_SIZE (ABOUT
+says how); the server's `Connections` counter shows what each really opened.
 """
 
 import os

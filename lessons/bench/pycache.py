@@ -1,13 +1,10 @@
 """Benchmark `pycache`: what the bytecode cache (`__pycache__`) saves at start-up.
 
-It times `import` in fresh Python processes, for `flask` (and all it imports)
-and for step 05's `app` module: cold (no `.pyc` files: Python compiles every
-module and writes the cache), warm (Python only reads the cache) and with
-PYTHONDONTWRITEBYTECODE=1 (never written: every start is cold). The repository's
-own caches are never touched: the library is compiled into a temporary
-PYTHONPYCACHEPREFIX (a folder that takes the place of every `__pycache__`), and
-the app is imported from a temporary copy of its step. The __pycache__ docs
-page shows the table (docs/measurements/pycache.md).
+`import` is timed in fresh Python processes, cold, warm and never cached (ABOUT).
+The repository's own caches are never touched: the library is compiled into a
+temporary PYTHONPYCACHEPREFIX (a folder that takes the place of every
+`__pycache__`), and the app is imported from a temporary copy of its step. The
+__pycache__ docs page shows the table (docs/measurements/pycache.md).
 """
 
 import os

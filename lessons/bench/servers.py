@@ -1,10 +1,7 @@
 """Benchmark `servers`: step 01's server.py against wsgiref and gunicorn.
 
-The WSGI servers serve the same application, step 01's `app.py`, route
-`/hello?name=bench`, with 1 and then 8 keep-alive connections: requests per
-second and latency (p50, p99), the servers taking turns round after round. A
-server that answers instantly without any WSGI app shows the ceiling: the most
-the load generator and this machine can measure at all.
+The servers take turns under the same load, round after round; ABOUT and NOTES
+below are what the page says about them.
 """
 
 import os
