@@ -22,20 +22,13 @@ def dump_dom(
     before --dump-dom prints the document. `flags` are more Chromium switches.
     """
     command = [
-        chromium,
-        "--headless",
+        chromium, "--headless", "--disable-gpu", "--no-first-run",
         "--no-sandbox",  # Chromium's sandbox refuses to start as root (CI)
-        "--disable-gpu",
-        "--no-first-run",
         "--disable-background-networking",  # no calls home on a closed network
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        f"--virtual-time-budget={budget_ms}",
-        *flags,
-        "--dump-dom",
-        url,
-    ]
+        "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+        *flags, "--dump-dom", url,
+    ]  # fmt: skip
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=120, check=False
     )

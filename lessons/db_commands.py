@@ -30,11 +30,10 @@ def say(text: str) -> None:
 def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str, str]]:
     """The MYSQL_* settings of a database to run a step on, for a `with` block.
 
-    A fresh throwaway server starts under `.lessons/run-mysql/` and is stopped
-    and deleted when the block ends, however it ends. A server of your own
-    (MYSQL_HOST, in the environment or .env) is used only when `your_server` is
-    asked for (`lessons run --your-database`): a run loads the schema, and a
-    learner's own books must never be at risk from a plain `make run`.
+    A fresh throwaway server under `.lessons/run-mysql/`, stopped and deleted
+    when the block ends. MYSQL_HOST's server only with `your_server`
+    (`--your-database`): a run loads the schema, and a learner's own books
+    must never be at risk from a plain `make run`.
     """
     configured = settings.configured(root)
     if configured is not None and not your_server:
@@ -87,7 +86,6 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
 
 
 def ours(root: Path) -> Path:
-    """Where `lessons db` keeps its server's data."""
     return Path(root) / ".lessons" / "mysql"
 
 
@@ -95,8 +93,7 @@ def configured_elsewhere(root: Path) -> dict[str, str] | None:
     """The settings of a server that is not our `lessons db` one, or None.
 
     After `eval "$(lessons db env)"` the environment names our own server, and
-    `lessons db stop` (status, env, shell) must still manage it then.
-    """
+    `lessons db stop` (status, env, shell) must still manage it then."""
     configured = settings.configured(root)
     if configured is None:
         return None
@@ -117,19 +114,16 @@ def left_alone(root: Path, action: str) -> bool:
 
 
 def print_settings(found: dict[str, str]) -> None:
-    """The settings, one `NAME=value` a line."""
     for name in settings.NAMES:
         print(f"  {name}={found[name]}")
 
 
 def where(server: ThrowawayServer, root: Path) -> str:
-    """`127.0.0.1:PORT (pid N); data in .lessons/mysql/`."""
     folder = os.path.relpath(server.data_dir, Path(root).resolve())
     return f"127.0.0.1:{server.port} (pid {server.pid}); data in {folder}/"
 
 
 def db_start(root: Path) -> int:
-    """Start the server in the background (or say that it runs)."""
     if left_alone(root, "started"):
         return 0
     server = ThrowawayServer.attach(ours(root))
@@ -152,7 +146,6 @@ def db_start(root: Path) -> int:
 
 
 def db_stop(root: Path) -> int:
-    """Shut the background server down (its data stays)."""
     if left_alone(root, "stopped"):
         return 0
     server = ThrowawayServer.attach(ours(root))
@@ -167,7 +160,7 @@ def db_stop(root: Path) -> int:
 
 
 def db_status(root: Path) -> int:
-    """Is there a server, where, and does it answer? Exit code 0 = yes."""
+    """Is there a server, where, and does it answer? Exit code 0: yes."""
     configured = configured_elsewhere(root)
     if configured is not None:
         print(f"MYSQL_HOST is set in {settings.configured_in(root)}: "
@@ -200,7 +193,7 @@ def running_settings(root: Path) -> dict[str, str] | None:
 
 
 def db_env(root: Path) -> int:
-    """Print `export MYSQL_...=...` lines for `eval` (remarks go to stderr)."""
+    """`export MYSQL_...=...` lines for `eval` (remarks go to stderr)."""
     left_alone(root, "started")
     found = running_settings(root)
     if found is None:
@@ -211,7 +204,6 @@ def db_env(root: Path) -> int:
 
 
 def db_shell(root: Path) -> int:
-    """Open the mariadb (or mysql) client on the database."""
     found = running_settings(root)
     if found is None:
         return 1
@@ -222,15 +214,10 @@ def db_shell(root: Path) -> int:
             "it with: sudo apt install mariadb-client  (macOS: brew install mariadb)"
         )
         return 2
-    command = [
-        client,
-        f"--host={found['MYSQL_HOST']}",
-        f"--port={found['MYSQL_PORT']}",
-        f"--user={found['MYSQL_USER']}",
-        "--protocol=TCP",  # as the steps connect, even when the host is "localhost"
-        "--default-character-set=utf8mb4",
-        found["MYSQL_DATABASE"],
-    ]
+    command = [client, f"--host={found['MYSQL_HOST']}", f"--port={found['MYSQL_PORT']}"]
+    command += [f"--user={found['MYSQL_USER']}", "--default-character-set=utf8mb4"]
+    # TCP as the steps connect, even when the host is "localhost".
+    command += ["--protocol=TCP", found["MYSQL_DATABASE"]]
     # The password goes in the environment: on the command line `ps` shows it.
     environment = {**os.environ, "MYSQL_PWD": found["MYSQL_PASSWORD"]}
     print(f"Connecting to {settings.describe(found)} (type exit to leave)", flush=True)

@@ -21,14 +21,6 @@ def locked_versions(lock_file: Path = LOCK_FILE) -> dict[str, str]:
     return versions
 
 
-def installed_version(name: str) -> str | None:
-    """The installed version of a package, or None."""
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def check() -> list[str]:
     """Print one line per check; return the problems that stop the course working."""
     problems = []
@@ -43,9 +35,12 @@ def check() -> list[str]:
 
     stale = []
     for name, wanted in sorted(locked_versions().items()):
-        found = installed_version(name)
+        try:
+            found = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found = "missing"
         if found != wanted:
-            stale.append(f"{name} {found or 'missing'} (locked: {wanted})")
+            stale.append(f"{name} {found} (locked: {wanted})")
     if stale:
         print(f"MISSING  packages: {'; '.join(stale)}")
         problems.append("Install the locked packages: make install")

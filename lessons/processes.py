@@ -50,10 +50,7 @@ def die_with_parent() -> None:
 
 
 def start(command: list[str], outlive: bool = False, **options) -> subprocess.Popen:
-    """Start `command` in a process group of its own (Popen's other `options`).
-
-    Unless `outlive` is True (`lessons db start`), the process dies with us.
-    """
+    """Popen `command` in a group of its own; unless `outlive`, it dies with us."""
     if not outlive and PRCTL is not None:
         options["preexec_fn"] = die_with_parent
     process = subprocess.Popen(command, start_new_session=True, **options)
@@ -69,18 +66,22 @@ def command_line(pid: int) -> str | None:
     return None
 
 
-def start_time(pid: int) -> str | None:
-    """When the process started (Linux: clock ticks after boot), or None.
+def process_stat(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [0] the state ("Z": a zombie),
+    [19] the start time in clock ticks after boot; [] when it cannot be read."""
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return []
 
-    With the pid it names one process for good: a reused pid starts later.
-    """
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    return None
+
+def start_time(pid: int) -> str | None:
+    # With the pid it names one process for good: a reused pid starts later.
+    fields = process_stat(pid)
+    return fields[19] if len(fields) > 19 else None
 
 
 def alive(pid: int) -> bool:
-    """True when a process with this id exists (signal 0 asks; it sends nothing)."""
+    """True when a process with this id exists and has not ended."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -88,9 +89,7 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True  # it exists; it belongs to another user
     # A zombie has ended; it only waits for its parent to read its exit code.
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return True
+    return process_stat(pid)[:1] != ["Z"]
 
 
 def note_started(process: subprocess.Popen) -> None:
@@ -202,8 +201,7 @@ def interrupt_on_termination() -> Iterator[None]:
     """Treat SIGTERM and SIGHUP like Ctrl-C in the block, so cleanup code runs.
 
     By default those signals (`kill`, a closed terminal, a CI timeout) end
-    Python at once, skipping every `finally`; as a KeyboardInterrupt they stop
-    things the way Ctrl-C does. The old handlers come back after the block.
+    Python at once, skipping every `finally`. The old handlers come back after.
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set signal handlers
@@ -222,10 +220,8 @@ def interrupt_on_termination() -> Iterator[None]:
 
 
 def run_python(program: str, cwd: Path, env: dict[str, str], *args: str) -> str:
-    """Run `python -c program` in `cwd` (so `import app` finds its app.py).
-
-    Returns what it printed; a failure raises RuntimeError with its stderr.
-    """
+    """What `python -c program` printed in `cwd` (where `import app` finds the
+    step's app.py); a failure raises RuntimeError with its stderr."""
     command = [sys.executable, "-c", program, *args]
     done = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, check=False

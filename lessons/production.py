@@ -23,14 +23,8 @@ from lessons.errors import LessonsError
 from lessons.processes import free_port, start, stop, wait_for_port
 
 # deploy/README.md's command, run from the step folder.
-GUNICORN_COMMAND = [
-    sys.executable,
-    "-m",
-    "gunicorn",
-    "--config",
-    "deploy/gunicorn.conf.py",
-    "deploy.wsgi:app",
-]
+GUNICORN_COMMAND = [sys.executable, "-m", "gunicorn"]
+GUNICORN_COMMAND += ["--config", "deploy/gunicorn.conf.py", "deploy.wsgi:app"]
 
 
 class ChainError(LessonsError):
@@ -51,12 +45,12 @@ class Chain:
 
     @property
     def logs(self) -> dict[str, Path]:
-        """Each layer's log file."""
-        return {
-            "nginx access": self.folder / "access.log",
-            "nginx errors": self.folder / "error.log",
-            **{name: self.folder / f"{name}.log" for name in gunicorn_names(self)},
-        }
+        """Each layer's log file: "gunicorn" is the first app server's."""
+        logs = {"nginx access": "access.log", "nginx errors": "error.log"}
+        for number in range(1, len(self.app_servers) + 1):
+            name = "gunicorn" if number == 1 else f"gunicorn-{number}"
+            logs[name] = f"{name}.log"
+        return {name: self.folder / file for name, file in logs.items()}
 
 
 def default_origins(step_path: Path) -> str:
@@ -81,12 +75,6 @@ def cors_origin_lines(origins: str) -> str:
             lines.append(f'"~^{re.escape(origin)}$" $http_origin;')
     # The placeholder is indented in the template; so is every further line.
     return "\n        ".join(lines) or "# no origins allowed"
-
-
-def gunicorn_names(chain: Chain) -> list[str]:
-    """Log names: "gunicorn" for the first app server, "gunicorn-2", ... after it."""
-    count = len(chain.app_servers)
-    return ["gunicorn"] + [f"gunicorn-{number}" for number in range(2, count + 1)]
 
 
 def nginx_config(
@@ -117,12 +105,9 @@ def production_chain(
 ) -> Iterator[Chain]:
     """Run gunicorn and nginx for the `with` block; stop both afterwards.
 
-    `settings` are the app's: the MYSQL_* values, and CORS_ORIGINS if set.
-    `app_servers` gunicorns (each with `workers` workers, on its own port) share
-    the one database, behind one nginx `upstream`.
-
-    The logs stay in the chain's folder for you to read, unless `keep_logs` is
-    False (the tests), when the whole folder is removed at the end.
+    `settings` are the app's (MYSQL_*, CORS_ORIGINS). `app_servers` gunicorns of
+    `workers` workers each share one nginx `upstream`. The logs stay in the
+    chain's folder unless `keep_logs` is False (the tests).
     """
     nginx = system.find("nginx")
     if nginx is None:
@@ -140,30 +125,33 @@ def production_chain(
     origins = origins or default_origins(step_path)
     config.write_text(nginx_config(template, folder, port, gunicorn_ports, origins))
 
-    environment = {
-        **os.environ,
-        **settings,
-        "CORS_ORIGINS": origins,
-        "GUNICORN_WORKERS": str(workers),
-    }
+    environment = {**os.environ, **settings, "CORS_ORIGINS": origins}
+    environment["GUNICORN_WORKERS"] = str(workers)
     gunicorns = []
     for number, gunicorn_port in enumerate(gunicorn_ports, start=1):
         log = folder / ("gunicorn.log" if number == 1 else f"gunicorn-{number}.log")
         bind = {"GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}"}
-        gunicorns.append(
-            start_logged(GUNICORN_COMMAND, log, cwd=step_path, env=environment | bind)
-        )
+        with log.open("ab") as output:
+            process = start(GUNICORN_COMMAND, cwd=step_path, env=environment | bind,
+                            stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
+        gunicorns.append(process)
     nginx_command = [nginx, "-p", str(folder), "-c", str(config), "-e", "stderr"]
     nginx_process = None
     try:
         try:
             for gunicorn_port, gunicorn in zip(gunicorn_ports, gunicorns, strict=True):
                 wait_for_port(gunicorn_port, process=gunicorn, timeout=30)
-            nginx_process = start_logged(nginx_command, folder / "error.log")
+            with (folder / "error.log").open("ab") as output:
+                nginx_process = start(
+                    nginx_command, stdout=output, stderr=subprocess.STDOUT
+                )
             wait_for_port(port, process=nginx_process, timeout=15)
         except (RuntimeError, TimeoutError) as error:
             message = f"the production chain did not start: {error}"
-            raise ChainError(message + log_tails(folder)) from None
+            for path in sorted(folder.glob("*.log")):  # why it did not start
+                text = path.read_text(errors="replace")[-3000:]
+                message += f"\n--- {path.name} ---\n{text}"
+            raise ChainError(message) from None
         yield Chain(
             url=f"http://127.0.0.1:{port}",
             app_url=f"http://127.0.0.1:{gunicorn_ports[0]}",
@@ -180,18 +168,3 @@ def production_chain(
             stop(gunicorn)
         if not keep_logs:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def start_logged(command: list[str], log: Path, **options) -> subprocess.Popen:
-    """Start a server that dies with us (lessons.processes), output to `log`."""
-    with log.open("ab") as output:
-        return start(command, stdout=output, stderr=subprocess.STDOUT, **options)
-
-
-def log_tails(folder: Path) -> str:
-    """The end of each log in `folder`, to show why a server did not start."""
-    tails = []
-    for path in sorted(folder.glob("*.log")):
-        text = path.read_text(errors="replace")[-3000:]
-        tails.append(f"\n--- {path.name} ---\n{text}")
-    return "".join(tails)

@@ -1,25 +1,9 @@
 """The fixtures the step tests share: a database, a server, a browser, the chain.
 
 pytest loads this plugin by itself (`[project.entry-points.pytest11]` in
-pyproject.toml), so a step's tests use these fixtures without importing
-anything from the tooling:
-
-- `mysql_database` (per test): `settings = mysql_database(schema_path)` makes a
-  fresh database `test_<random hex>` on a real server, loads the schema file
-  (or nothing for None) and returns its MYSQL_* settings; it is dropped after
-  the test. The server is MYSQL_HOST's when that is set (environment or `.env`),
-  otherwise a throwaway one for the whole session (`mysql_server`: its settings).
-- `mysql_control` (per test): `.stop()` and `.start()` a throwaway server on
-  the same port with the same data; that test's databases live on it.
-- `mysql_connect`: `with mysql_connect(settings) as connection:` opens a
-  connection, to read or change the database behind the app's back.
-- `free_port`: `port = free_port()` a port nobody listens on, on 127.0.0.1.
-- `run_server`: `with run_server(command, port, cwd=..., env=...) as process:`
-  runs a server until the block ends (it dies with pytest, even a killed one).
-- `dump_dom`: `html = dump_dom(url)` loads a page in headless Chromium and
-  returns its DOM once its scripts have run (skips without Chromium).
-- `production_chain`: `with production_chain(step_dir, settings) as chain:`
-  real nginx in front of real gunicorn (skips without nginx).
+pyproject.toml), so a step's tests use them without importing anything from
+the tooling; `pytest --fixtures` shows how to call each one. A fixture whose
+system part is missing skips with the install command (fails under CI=true).
 """
 
 import itertools
@@ -45,7 +29,6 @@ Run one of these instead:
 
 
 def step_folder_of(path: Path) -> Path | None:
-    """The NN_name step folder that holds `path`, or None."""
     for folder in [path, *path.parents]:
         if folder.parent == ROOT and folder.name[:2].isdigit():
             return folder
@@ -84,7 +67,6 @@ def require_part(key: str) -> str:
 
 
 def started_server(folder: Path) -> ThrowawayServer:
-    """A throwaway server in `folder`, started, or a failure that says why."""
     require_part("mariadb")
     server = ThrowawayServer(folder)
     try:
@@ -126,8 +108,8 @@ STOPPABLE = pytest.StashKey[ThrowawayServer]()
 
 @pytest.fixture(scope="session")
 def mysql_stoppable_server(request, mysql_server, tmp_path_factory) -> ThrowawayServer:
-    """A throwaway server a test may stop: the session's own, or (when the server
-    is shared with other steps, or is yours) one started for these tests alone."""
+    """A throwaway server a test may stop: the session's own, or one for these
+    tests alone (when the session's is shared with other steps, or is yours)."""
     if STOPPABLE not in request.config.stash:
         if settings.configured(request.config.rootpath) is not None:
             pytest.skip(
@@ -142,14 +124,14 @@ def mysql_stoppable_server(request, mysql_server, tmp_path_factory) -> Throwaway
 
 @pytest.fixture
 def mysql_database(request: pytest.FixtureRequest, mysql_server):
-    """A function that makes a fresh database for this test: see the module doc."""
+    """`settings = mysql_database(schema_path)`: a fresh database `test_<hex>`
+    with the schema loaded (None: empty), dropped after the test."""
     created: list[tuple[dict[str, str], str]] = []
     server = mysql_server
     if "mysql_control" in request.fixturenames:  # this test will stop its server
         server = request.getfixturevalue("mysql_stoppable_server").settings
 
     def make_database(schema_path: Path | None = None) -> dict[str, str]:
-        """Create `test_<random hex>`, load the schema file, return its settings."""
         name = f"test_{secrets.token_hex(6)}"
         found = database.create_database(server, name)
         created.append((server, name))  # from now on it is ours to drop
@@ -171,33 +153,31 @@ def mysql_control(mysql_stoppable_server: ThrowawayServer):
 
 @pytest.fixture(scope="session")
 def mysql_connect():
-    """`mysql_connect(settings)`: a connection to use in a `with` block."""
+    """`with mysql_connect(settings) as connection:` to read the database."""
     return database.connect
 
 
 @pytest.fixture(scope="session")
 def free_port():
-    """`free_port()`: a port on 127.0.0.1 that nothing listens on right now."""
+    """`port = free_port()`: a port on 127.0.0.1 that nothing listens on."""
     return processes.free_port
 
 
 @pytest.fixture(scope="session")
 def run_server():
-    """`with run_server(command, port, cwd=..., env=...) as process:`.
-
-    The server's output is shown if it does not start listening on the port.
-    """
+    """`with run_server(command, port, cwd=..., env=...) as process:` (the
+    server dies with pytest, even a killed one; its output shows if it fails)."""
     return processes.running
 
 
 @pytest.fixture
 def dump_dom(tmp_path: Path):
-    """`dump_dom(url, budget_ms=5000)`: the DOM of a page after its scripts ran."""
+    """`html = dump_dom(url)`: the DOM in headless Chromium after scripts ran."""
     chromium = require_part("chromium")
     profiles = itertools.count()
 
     def load(url: str, budget_ms: int = 5000) -> str:
-        """Load `url` with a fresh browser profile; return the DOM."""
+        # A fresh browser profile for each page.
         profile = tmp_path / f"chromium-profile-{next(profiles)}"
         return browser.dump_dom(chromium, url, profile, budget_ms)
 
@@ -206,15 +186,11 @@ def dump_dom(tmp_path: Path):
 
 @pytest.fixture
 def production_chain():
-    """`with production_chain(step_dir, settings, workers=2) as chain:`.
-
-    chain.url is nginx, chain.app_url gunicorn behind it; the logs are deleted
-    afterwards unless keep_logs=True.
-    """
+    """`with production_chain(step_dir, settings) as chain:` nginx (chain.url)
+    in front of gunicorn (chain.app_url); logs deleted unless keep_logs=True."""
     require_part("nginx")
 
     def chain(step_path: Path, app_settings: dict[str, str], **options):
-        """The running chain, for a `with` block."""
         options.setdefault("keep_logs", False)
         return production.production_chain(step_path, app_settings, **options)
 

@@ -26,9 +26,10 @@ class RunError(LessonsError):
 def server_command(step: Step, host: str, port: int) -> list[str]:
     """The command a learner would type inside the step folder."""
     if (step.path / "server.py").exists():
-        return [sys.executable, "server.py", "--host", host, "--port", str(port)]
-    flask = [sys.executable, "-m", "flask", "--app", "app", "run"]
-    return [*flask, "--host", host, "--port", str(port)]
+        command = [sys.executable, "server.py"]
+    else:
+        command = [sys.executable, "-m", "flask", "--app", "app", "run"]
+    return [*command, "--host", host, "--port", str(port)]
 
 
 @contextlib.contextmanager
@@ -42,14 +43,14 @@ def database_environment(
         return
     with database_for_run(ROOT, your_server) as settings:
         environment.update(settings)
-        flask = [sys.executable, "-m", "flask", "--app", "app"]
         for command in ("init-db", "seed-db"):
             print(f"$ flask --app app {command}", flush=True)
-            cli = [*flask, command]
-            done = subprocess.run(cli, cwd=step.path, env=environment, check=False)
+            flask = [sys.executable, "-m", "flask", "--app", "app", command]
+            done = subprocess.run(flask, cwd=step.path, env=environment, check=False)
             if done.returncode != 0:
-                message = f"flask --app app {command} failed; see its message above"
-                raise RunError(message)
+                raise RunError(
+                    f"flask --app app {command} failed; see its message above"
+                )
         yield environment
 
 

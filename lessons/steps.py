@@ -14,7 +14,7 @@ from pathlib import Path
 from lessons.errors import LessonsError
 
 ROOT = Path(__file__).resolve().parent.parent
-STEP_NAME = re.compile(r"^(\d\d)_[a-z0-9_]+$")
+STEP_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 # What a learner's tools put in a step folder: never part of a lesson. Every
 # tool and test walks a step through Step.files(), which leaves these out.
 IGNORED_NAMES = {
@@ -36,8 +36,7 @@ class Step:
     path: Path
 
     @property
-    def name(self) -> str:
-        """The folder name, for example `01_raw_wsgi`."""
+    def name(self) -> str:  # the folder name, e.g. `01_raw_wsgi`
         return self.path.name
 
     def files(self) -> list[Path]:
@@ -90,12 +89,8 @@ class Step:
 
 def all_steps(root: Path = ROOT) -> list[Step]:
     """Every step folder, in course order."""
-    steps = []
-    for path in sorted(root.iterdir()):
-        match = STEP_NAME.match(path.name)
-        if match and path.is_dir():
-            steps.append(Step(number=match.group(1), path=path))
-    return steps
+    folders = [path for path in sorted(root.iterdir()) if path.is_dir()]
+    return [Step(p.name[:2], p) for p in folders if STEP_NAME.match(p.name)]
 
 
 def find_step(wanted: str, root: Path = ROOT) -> Step:

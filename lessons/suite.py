@@ -16,8 +16,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lessons import processes, settings, system
@@ -33,44 +34,34 @@ TIMES = ROOT / ".lessons" / "test-times.json"  # each folder's last time, in sec
 
 @dataclass
 class Result:
-    """What one pytest run reported."""
+    """What one pytest run reported; exit code 0 means all passed (skips allowed)."""
 
     name: str
     exit_code: int
     seconds: float
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """pytest exits 0 when everything passed (skips allowed)."""
-        return self.exit_code == 0
+    counts: Counter
 
 
-def closing_counts(output: str) -> dict[str, int]:
-    """Read the counts from the last line of pytest's output that has any."""
+def closing_counts(output: str) -> Counter:
+    """The counts from the last line of pytest's output that has any."""
     for line in reversed(output.splitlines()):
-        found = COUNT.findall(line)
-        if found:
-            counts: dict[str, int] = {}
-            for number, word in found:
-                word = "errors" if word.startswith("error") else word
-                counts[word] = counts.get(word, 0) + int(number)
+        counts = Counter()
+        for number, word in COUNT.findall(line):
+            counts["errors" if word.startswith("error") else word] += int(number)
+        if counts:
             return counts
-    return {}
+    return Counter()
 
 
-def run_pytest(
-    folder: Path, extra_args: list[str], env: dict[str, str], children: list
-) -> Result:
+def run_pytest(folder: Path, extra_args: list[str], env: dict, children: list):
     """Run pytest on one folder; print its whole output when it is done."""
     # Relative paths read better in the output; a folder elsewhere stays whole.
     target = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
-    command = [sys.executable, "-m", "pytest", str(target), *extra_args]
     started = time.monotonic()
     # Started like every server: it dies with `lessons test`, even a killed one.
     process = processes.start(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "pytest", str(target), *extra_args], cwd=ROOT,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     children.append(process)
     output = process.communicate()[0]
@@ -80,22 +71,11 @@ def run_pytest(
     return Result(folder.name, process.returncode, seconds, closing_counts(output))
 
 
-def describe(result: Result) -> str:
-    """One line for the summary, for example `01_raw_wsgi  ok  41 passed  3.2 s`."""
-    counts = ", ".join(f"{n} {word}" for word, n in result.counts.items()) or "no tests"
-    verdict = "ok" if result.ok else f"FAILED (pytest exit {result.exit_code})"
-    return f"{result.name:<26} {verdict:<8} {counts:<36} {result.seconds:6.1f} s"
-
-
 @contextlib.contextmanager
 def shared_database(steps: list[Step]):
     """One throwaway server for every step process (named in their environment)."""
     needed = any("mariadb" in step.needs for step in steps)
-    if (
-        not needed
-        or settings.configured(ROOT) is not None
-        or not system.find("mariadb")
-    ):
+    if not needed or settings.configured(ROOT) or not system.find("mariadb"):
         yield {}  # no database, the learner's own, or the tests say what is missing
         return
     with tempfile.TemporaryDirectory(prefix="lessons-test-mysql-") as folder:
@@ -114,28 +94,24 @@ def shared_database(steps: list[Step]):
 
 
 def merge_course_results(results: list[Result]) -> list[Result]:
-    """One `tests` line for the course's test files, after the steps in order."""
+    """The steps in order, then one `tests` line for the course's test files."""
     steps = [result for result in results if not result.name.endswith(".py")]
+    steps.sort(key=lambda result: result.name)
     course = [result for result in results if result.name.endswith(".py")]
     if not course:
-        return sorted(steps, key=lambda result: result.name)
-    counts: dict[str, int] = {}
+        return steps
+    merged = Result("tests", max(r.exit_code for r in course), 0.0, Counter())
     for result in course:
-        for word, number in result.counts.items():
-            counts[word] = counts.get(word, 0) + number
-    code = max(result.exit_code for result in course)
-    seconds = sum(result.seconds for result in course)
-    merged = Result("tests", code, seconds, counts)
-    return [*sorted(steps, key=lambda result: result.name), merged]
+        merged.seconds += result.seconds
+        merged.counts += result.counts
+    return [*steps, merged]
 
 
 def report_progress(running: dict[str, float], finished: threading.Event) -> None:
     """Every few seconds, say which steps are still running and for how long."""
     while not finished.wait(PROGRESS_EVERY):
         now = time.monotonic()
-        busy = ", ".join(
-            f"{name} ({now - since:.0f} s)" for name, since in running.items()
-        )
+        busy = ", ".join(f"{name} ({now - t:.0f} s)" for name, t in running.items())
         if busy:
             print(f"... still running: {busy}", flush=True)
 
@@ -159,8 +135,7 @@ def run_suite(
     children: list = []  # the pytest processes, to stop on Ctrl-C
     finished = threading.Event()
 
-    def one(folder: Path, env: dict[str, str]) -> Result:
-        """Run one folder, noting it as running meanwhile."""
+    def one(folder: Path) -> Result:
         running[folder.name] = time.monotonic()
         print(f"started {folder.name}", flush=True)
         try:
@@ -174,7 +149,7 @@ def run_suite(
         threading.Thread(target=report_progress, args=(running, finished)).start()
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
-            results = list(pool.map(lambda folder: one(folder, env), folders))
+            results = list(pool.map(one, folders))
         except KeyboardInterrupt:
             for child in children:  # in sessions of their own: Ctrl-C missed them
                 processes.stop(child)
@@ -185,22 +160,25 @@ def run_suite(
     with contextlib.suppress(OSError):
         TIMES.parent.mkdir(exist_ok=True)
         TIMES.write_text(json.dumps({**last, **{r.name: r.seconds for r in results}}))
-    results = merge_course_results(results)
 
     print("\n=== summary ===")
-    totals: dict[str, int] = {}
+    totals = Counter()
+    results = merge_course_results(results)
     for result in results:
-        print(describe(result))
-        for word, number in result.counts.items():
-            totals[word] = totals.get(word, 0) + number
-    failed = totals.get("failed", 0) + totals.get("errors", 0)
+        counts = ", ".join(f"{n} {word}" for word, n in result.counts.items())
+        verdict = "ok"
+        if result.exit_code != 0:
+            verdict = f"FAILED (pytest exit {result.exit_code})"
+        print(f"{result.name:<26} {verdict:<8} {counts or 'no tests':<36} "
+              f"{result.seconds:6.1f} s")  # fmt: skip
+        totals += result.counts
     # The closing line, in the plain form CI reads: "N passed, N failed, N skipped".
     print(
-        f"total: {totals.get('passed', 0)} passed, {failed} failed, "
-        f"{totals.get('skipped', 0)} skipped"
+        f"total: {totals['passed']} passed, {totals['failed'] + totals['errors']} "
+        f"failed, {totals['skipped']} skipped"
     )
     print(f"wall time: {time.monotonic() - started:.1f} s")
-    broken = [result.name for result in results if not result.ok]
+    broken = [result.name for result in results if result.exit_code != 0]
     if broken:
         print(f"failing: {', '.join(broken)}", file=sys.stderr)
         return 1

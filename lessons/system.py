@@ -71,12 +71,10 @@ def install_hint(key: str) -> str:
 def missing_message(key: str) -> str:
     """A sentence that says what is missing, what needs it, and how to get it."""
     part = PARTS[key]
-    return (
-        f"{part.title} is not installed; {part.needed_for} need it. "
-        f"Install it with: {install_hint(key)}"
-    )
+    needs = f"{part.title} is not installed; {part.needed_for} need it"
+    return f"{needs}. Install it with: {install_hint(key)}"
 
 
 def in_ci() -> bool:
-    """True when running under CI, where a missing part is a failure, not a skip."""
+    """Under CI a missing part is a failure, not a skip."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -1,10 +1,9 @@
 """The throwaway database: a private MariaDB/MySQL server, its files in one folder.
 
-It is started from the programs on this machine with its own data folder,
-loopback only, a free port, utf8mb4, a random password for the app's account and
-no system service. `lessons db start` keeps one running between commands; every
-other user (a `lessons run`, a test session, a benchmark) gets one that dies
-with it (see lessons/processes.py).
+Started from the programs on this machine with its own data folder, loopback
+only, a free port, utf8mb4, a random password for the app's account and no
+system service. `lessons db start` keeps one running between commands; every
+other user (a run, a test session, a benchmark) gets one that dies with it.
 """
 
 import hashlib
@@ -15,7 +14,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import mysql.connector
@@ -25,7 +23,10 @@ from lessons.errors import LessonsError
 from lessons.settings import DEFAULTS
 
 APP_USER = "lessons"  # the account the steps connect as (never root)
+# Fresh data folders, one per server program, copied for each new server.
+INITIALISED = Path(__file__).resolve().parent.parent / ".lessons" / "initialised"
 START_TIMEOUT = 60.0  # seconds a server may take to answer its first connection
+AS_ROOT = ["--user=root"] if os.geteuid() == 0 else []  # mariadbd refuses root else
 # Server options for a small, fast, private server; each one says why.
 SERVER_OPTIONS = (
     "--bind-address=127.0.0.1",  # loopback only: nobody else on the network
@@ -55,17 +56,8 @@ class DatabaseUnavailable(LessonsError):
     """No database server can be used; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class Programs:
-    """The programs that initialise and run a server of one flavour."""
-
-    server: str  # mariadbd or mysqld
-    install: str | None  # mariadb-install-db; None for MySQL (mysqld initialises)
-    flavour: str  # "MariaDB" or "MySQL"
-
-
-def find_programs() -> Programs:
-    """The MariaDB (preferred) or MySQL 8 programs, or the command to install them."""
+def find_programs() -> tuple[str, str | None, str]:
+    """(server, install program or None for MySQL, flavour), MariaDB preferred."""
     server = system.find("mariadb")
     if server is None:
         raise DatabaseUnavailable(system.missing_message("mariadb"))
@@ -74,19 +66,14 @@ def find_programs() -> Programs:
             [server, "--version"], capture_output=True, text=True, check=False
         ).stdout
         if "mariadb" not in version.lower():
-            return Programs(server, None, "MySQL")
+            return server, None, "MySQL"  # MySQL 8 initialises its own folder
     install = system.which("mariadb-install-db", "mysql_install_db")
     if install is None:
         raise DatabaseUnavailable(
             f"found {server} but not mariadb-install-db; "
             f"{system.missing_message('mariadb')}"
         )
-    return Programs(server, install, "MariaDB")
-
-
-def as_root_option() -> list[str]:
-    """`--user=root` when we run as root: mariadbd refuses root without it."""
-    return ["--user=root"] if os.geteuid() == 0 else []
+    return server, install, "MariaDB"
 
 
 def write_private(path: Path, text: str) -> None:
@@ -105,9 +92,6 @@ def tail(path: Path, lines: int = 20) -> str:
 class ThrowawayServer:
     """A private server whose files all live in `data_dir`.
 
-        with ThrowawayServer(tmp_path) as settings:
-            ...  # settings["MYSQL_PORT"], settings["MYSQL_PASSWORD"], ...
-
     `start()` initialises the folder the first time, starts the server and
     returns the MYSQL_* settings; `stop()` shuts it down, data kept. With
     `outlive=True` the server outlives this Python process (`lessons db start`).
@@ -122,10 +106,8 @@ class ThrowawayServer:
         self.port: int | None = None
         self.pid: int | None = None
         self.process: subprocess.Popen | None = None  # when we are its parent
-        self.database = DEFAULTS["MYSQL_DATABASE"]
         self.flavour = "MariaDB/MySQL"
-        # The server's own files go in data/, apart from ours.
-        self.server_data = self.data_dir / "data"
+        self.server_data = self.data_dir / "data"  # the server's own files
         self.log_file = self.data_dir / "server.log"
         self.state_file = self.data_dir / "server.json"
 
@@ -155,7 +137,7 @@ class ThrowawayServer:
             "MYSQL_PORT": str(self.port),
             "MYSQL_USER": APP_USER,
             "MYSQL_PASSWORD": self.password,
-            "MYSQL_DATABASE": self.database,
+            "MYSQL_DATABASE": DEFAULTS["MYSQL_DATABASE"],
         }
 
     def read_state(self) -> dict:
@@ -166,7 +148,6 @@ class ThrowawayServer:
             return {}  # none yet, or half-written: as good as none
 
     def write_state(self) -> None:
-        """Record pid, port and flavour, for `lessons db` commands run later."""
         state = {"pid": self.pid, "port": self.port, "flavour": self.flavour}
         write_private(self.state_file, json.dumps(state) + "\n")
 
@@ -186,43 +167,56 @@ class ThrowawayServer:
         return server
 
     def is_running(self) -> bool:
-        """True while the server process we started (or attached to) is alive."""
         if self.process is not None:
             return self.process.poll() is None
         return self.pid is not None and processes.alive(self.pid)
 
-    def initialise(self, programs: Programs) -> None:
-        """Create the server's system tables once, into data.partial, then rename it.
-
-        A folder that was interrupted half-way is so never mistaken for a ready one.
-        """
+    def initialise(self, server: str, install: str | None) -> None:
+        """Give the server its system tables: a copy of a folder the install
+        program made once for this server program (copying is much faster than
+        installing), made as data.partial, then renamed, so a folder interrupted
+        half-way is never mistaken for a ready one."""
         if self.server_data.exists():
             return
+        changed = Path(server).stat().st_mtime_ns  # an upgrade makes a new one
+        template = INITIALISED / f"{Path(server).name}-{changed}-{os.geteuid()}"
+        if not template.exists():
+            partial = template.with_name(f"{template.name}.partial-{os.getpid()}")
+            self.install(server, install, partial)
+            try:
+                partial.rename(template)
+            except OSError:  # another command made it at the same time
+                shutil.rmtree(partial, ignore_errors=True)
         partial = self.data_dir / "data.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        common = ["--no-defaults", f"--datadir={partial}", *as_root_option()]
+        shutil.copytree(template, partial, symlinks=True)
+        partial.rename(self.server_data)
+
+    def install(self, server: str, install: str | None, folder: Path) -> None:
+        """Run the install program (MySQL: the server itself) into `folder`."""
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        common = ["--no-defaults", f"--datadir={folder}", *AS_ROOT]
         common.append("--loose-innodb-log-file-size=8M")  # as the server uses
-        if programs.install:  # MariaDB: root without a password, no `test` db
-            command = [programs.install, *common, "--skip-test-db"]
+        if install:  # MariaDB: root without a password, no `test` database
+            command = [install, *common, "--skip-test-db"]
             command.append("--auth-root-authentication-method=normal")
-        else:  # MySQL 8 initialises its own folder
-            command = [programs.server, *common, "--initialize-insecure"]
+        else:
+            command = [server, *common, "--initialize-insecure"]
         install_log = self.data_dir / "install.log"
         with install_log.open("wb") as log:
             done = subprocess.run(command, stdout=log, stderr=log, check=False)
         if done.returncode != 0:
+            shutil.rmtree(folder, ignore_errors=True)
             raise DatabaseUnavailable(
-                f"could not initialise {partial} (exit code {done.returncode}); "
+                f"could not initialise {folder} (exit code {done.returncode}); "
                 f"the end of {install_log}:\n{tail(install_log)}"
             )
-        partial.rename(self.server_data)
 
     def start(self) -> dict[str, str]:
         """Start the server (if it is not running yet) and return its settings."""
         if self.is_running():
             return self.settings
-        programs = find_programs()
-        self.flavour = programs.flavour
+        server, install, self.flavour = find_programs()
         other = ThrowawayServer.attach(self.data_dir)
         if other is not None:
             raise DatabaseUnavailable(
@@ -231,13 +225,13 @@ class ThrowawayServer:
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)  # the data, the password and the socket: ours
-        self.initialise(programs)
+        self.initialise(server, install)
         # Reuse the last port when it is free: settings exported earlier still work.
         remembered = self.port or self.read_state().get("port")
         free = remembered and not processes.port_in_use(remembered)
         self.port = remembered if free else processes.free_port()
         command = [
-            programs.server,
+            server,
             "--no-defaults",  # must come first: ignore the machine's my.cnf
             f"--datadir={self.server_data}",
             f"--port={self.port}",
@@ -246,7 +240,7 @@ class ThrowawayServer:
             f"--log-error={self.log_file}",
             *SERVER_OPTIONS,
             *self.options,
-            *as_root_option(),
+            *AS_ROOT,
         ]
         with self.log_file.open("ab") as log:
             self.process = processes.start(
@@ -267,12 +261,9 @@ class ThrowawayServer:
     def admin_connection(self, timeout: int = 5):
         """Connect as root through the private socket (root has no password)."""
         return mysql.connector.connect(
-            unix_socket=str(self.socket_path),
-            user="root",
-            connection_timeout=timeout,
-            charset="utf8mb4",
-            collation="utf8mb4_unicode_ci",
-        )
+            unix_socket=str(self.socket_path), user="root", connection_timeout=timeout,
+            charset="utf8mb4", collation="utf8mb4_unicode_ci",
+        )  # fmt: skip
 
     def wait_until_ready(self) -> None:
         """Wait until the server answers a real connection, or fail with its log."""
@@ -305,14 +296,12 @@ class ThrowawayServer:
                 cursor.execute("DROP USER %s@%s", account)
             # 127.0.0.1 is how the steps connect (TCP); localhost is the client's.
             for host in ("127.0.0.1", "localhost"):
+                account = (APP_USER, host, self.password)
                 cursor.execute(
-                    "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s",
-                    (APP_USER, host, self.password),
+                    "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", account
                 )
                 # The password file may have been replaced: keep them in step.
-                cursor.execute(
-                    "ALTER USER %s@%s IDENTIFIED BY %s", (APP_USER, host, self.password)
-                )
+                cursor.execute("ALTER USER %s@%s IDENTIFIED BY %s", account)
                 cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s", (APP_USER, host))
         database.ensure_database(self.settings)
 

@@ -182,7 +182,7 @@ Running 2s test @ http://127.0.0.1:18081/hello?name=bench
 Requests/sec:   3140.35
 Transfer/sec:    653.22KB
 """
-    result = load.parse_wrk(output, concurrency=1)
+    result = load.parse_wrk(output)
     assert result.requests == 6594
     assert result.seconds == pytest.approx(2.10)
     assert result.p50 == pytest.approx(241e-6)

@@ -1,13 +1,10 @@
 """`lessons bench [NAME ...] [--write]`: measure what the lessons claim.
 
-One module per benchmark (servers, boot, pycache, pagination, pool), each with a
-`run()` that returns a `Section` (lessons/bench/common.py: statistics, tables).
-`load.py` holds the load generators and `books.py` a database full of books.
-This file runs them, prints each section, and with --write saves the page
-docs/benchmarks.md (and the __pycache__ page's table, docs/measurements/).
-
-Exit codes: 0 when every chosen benchmark ran (a target missed on a busy machine
-is a result, not an error), 1 when one could not run, 2 for a usage mistake.
+One module per benchmark, each with a `run()` that returns a `Section`; this
+file runs them, prints each section, and with --write saves docs/benchmarks.md
+(and the __pycache__ page's table). Exit codes: 0 when every chosen benchmark
+ran (a missed target is a result, not an error), 1 when one could not run, 2
+for a usage mistake.
 """
 
 import sys
@@ -59,12 +56,14 @@ on another machine the numbers change, the ratios much less.
 
 def target_rows(checks: list[Check]) -> str:
     """The targets as a table: what should hold, what was measured, PASS/FAIL."""
-    rows = [[check.target, check.measured, f"**{check.verdict}**"] for check in checks]
+    rows = [
+        [check.target, check.measured, "**PASS**" if check.passed else "**FAIL**"]
+        for check in checks
+    ]
     return markdown_table(["target", "measured", "result"], rows)
 
 
 def section_text(section: Section) -> str:
-    """One benchmark: heading, what it measures, tables, machine line, notes."""
     parts = [f"## {section.title}", section.about]
     parts += section.tables
     parts.append(f"*{machine_line(section.parts)}*")
@@ -76,7 +75,6 @@ def section_text(section: Section) -> str:
 
 
 def page_text(sections: list[Section], checks: list[Check]) -> str:
-    """The whole docs page: introduction, how to run, targets, every section."""
     passed = sum(check.passed for check in checks)
     targets = (
         f"## Targets\n\n{passed} of {len(checks)} targets met in this run.\n\n"
@@ -100,23 +98,8 @@ TIME_LIMIT = 120.0  # seconds: each benchmark should take under 2 minutes on 2 c
 PAGE = ROOT / "docs" / "benchmarks.md"
 
 
-def run_one(name: str) -> Section:
-    """Run one benchmark, time it, and add the time-limit check to its section."""
-    started = time.perf_counter()
-    section = BENCHMARKS[name]()
-    section.seconds = time.perf_counter() - started
-    section.checks.append(
-        Check(
-            f"`{name}` finishes in under {TIME_LIMIT / 60:.0f} minutes",
-            section.seconds < TIME_LIMIT,
-            f"{section.seconds:.0f} s",
-        )
-    )
-    return section
-
-
 def main(names: list[str], write: bool) -> int:
-    """Run the named benchmarks (all when `names` is empty); see the module doc."""
+    """Run the named benchmarks (all when `names` is empty)."""
     unknown = [name for name in names if name not in BENCHMARKS]
     if unknown:
         print(
@@ -139,12 +122,18 @@ def main(names: list[str], write: bool) -> int:
     sections, missing = [], []
     for name in chosen:
         print(f"Running the {name} benchmark ...", flush=True)
+        started = time.perf_counter()
         try:
-            section = run_one(name)
+            section = BENCHMARKS[name]()
         except (BenchmarkUnavailable, DatabaseUnavailable) as problem:
             print(f"\n{name}: not run: {problem}\n", file=sys.stderr, flush=True)
             missing.append(name)
             continue
+        section.seconds = time.perf_counter() - started
+        section.checks.append(Check(
+            f"`{name}` finishes in under {TIME_LIMIT / 60:.0f} minutes",
+            section.seconds < TIME_LIMIT, f"{section.seconds:.0f} s",
+        ))  # fmt: skip
         sections.append(section)
         print(f"\n{section_text(section)}", flush=True)
 

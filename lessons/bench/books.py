@@ -1,9 +1,8 @@
 """A throwaway database full of generated books, for `pagination` and `pool`.
 
-The server is one of lessons/throwaway.py's servers, in a temporary
-folder of its own, so no one's data is ever touched; the schema is step 05's
-schema.sql. The books are made inside the database with `INSERT ... SELECT`,
-so a million rows take seconds, not the minutes that a Python loop would.
+A server of its own in a temporary folder (no one's data is ever touched), with
+step 05's schema.sql. The books are made inside the database with `INSERT ...
+SELECT`, so a million rows take seconds, not the minutes of a Python loop.
 """
 
 import contextlib
@@ -46,9 +45,9 @@ FROM (
 WHERE n < %s"""
 
 
-# The servers of lessons/throwaway.py get 16 MB of cache, plenty for the lessons.
-# The books here take about 120 MB; with 16 MB every query would evict the pages
-# the next one needs, and we would time the cache, not the query.
+# The throwaway servers get 16 MB of cache, plenty for the lessons. The books
+# here take about 120 MB; with 16 MB every query would evict the pages the next
+# one needs, and we would time the cache, not the query.
 BIG_CACHE = (f"--innodb-buffer-pool-size={BUFFER_POOL_MB}M",)
 
 
@@ -73,10 +72,8 @@ def generate_books(settings: dict[str, str], count: int) -> float:
 
 @contextlib.contextmanager
 def database_with_books(count: int) -> Iterator[tuple[dict[str, str], float]]:
-    """A fresh server with `count` books, for the `with` block; stopped after it.
-
-    Gives the MYSQL_* settings and the seconds that generating the books took.
-    """
+    """(MYSQL_* settings, seconds the books took) of a fresh server with `count`
+    books, for the `with` block; stopped and deleted after it."""
     schema = STEP_FOLDER / "schema.sql"
     if not schema.exists():
         raise BenchmarkUnavailable(f"{STEP_FOLDER.name}/schema.sql does not exist")

@@ -1,15 +1,10 @@
 """Load generators, and the race: servers taking turns under the same load.
 
-Two generators give the same `LoadResult`:
-
-- `wrk` (Debian's `wrk` package), written in C: it sends far more requests than
-  a Python server can answer, so what it measures is the server;
-- `python_load`, built in: threads, each with one keep-alive `http.client`
-  connection. It needs nothing installed, but Python's own speed limits it, so
-  the `servers` table also shows its ceiling: a server that answers instantly.
-
-Both keep each connection open between requests (keep-alive, RFC 9112 §9.3);
-a server that closes it after every answer makes the client connect again.
+`wrk` (written in C) sends far more requests than a Python server can answer,
+so it measures the server; the built-in `python_load` (threads, one keep-alive
+`http.client` connection each) needs nothing installed, but Python limits it,
+so the `servers` table also shows a server that answers instantly: the ceiling.
+Both keep each connection open between requests (keep-alive, RFC 9112 §9.3).
 """
 
 import asyncio
@@ -20,16 +15,17 @@ import re
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lessons import system
 from lessons.bench.common import (
     BenchmarkUnavailable,
+    gunicorn_version,
     markdown_table,
     milliseconds,
     per_second,
@@ -55,7 +51,6 @@ class LoadResult:
 
     @property
     def per_second(self) -> float:
-        """Requests answered per second."""
         return self.requests / self.seconds
 
 
@@ -75,8 +70,7 @@ def python_load(
     deadline = time.perf_counter() + (duration or 0)
 
     def send(count: int | None) -> None:
-        """One thread: GET again and again on one connection (it reconnects),
-        `count` times, or until the deadline when `count` is None."""
+        """One thread: GET on one connection, `count` times or until the deadline."""
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         sent = 0
         with contextlib.closing(connection):
@@ -96,20 +90,13 @@ def python_load(
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status] += 1
 
-    # Share the requests out: 10 over 4 threads is 3, 3, 2, 2.
-    total = total_requests or 0
-    counts = [
-        total // concurrency + (i < total % concurrency) for i in range(concurrency)
-    ]
+    counts: list[int | None] = [None] * concurrency  # None: until the deadline
+    if total_requests is not None:  # share them out: 10 over 4 threads is 3, 3, 2, 2
+        share, rest = divmod(total_requests, concurrency)
+        counts = [share + (i < rest) for i in range(concurrency)]
     started = time.perf_counter()
-    threads = [
-        threading.Thread(target=send, args=(count if total_requests else None,))
-        for count in counts
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=concurrency) as threads:
+        list(threads.map(send, counts))
     seconds = time.perf_counter() - started
     if not latencies:
         raise BenchmarkUnavailable(
@@ -122,16 +109,15 @@ def python_load(
     )  # fmt: skip
 
 
-def find_wrk() -> str | None:
-    """wrk's path when it is installed (sudo apt install wrk), else None."""
-    return system.find("wrk")
-
-
-def wrk_version(wrk: str) -> str:
-    """The version wrk reports, e.g. `4.1.0` (from `wrk debian/4.1.0-3+b2 ...`)."""
-    done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
-    found = re.search(r"(\d+\.\d+\.\d+)", done.stdout + done.stderr)
-    return found.group(1) if found else "(unknown version)"
+def load_tools(use_wrk: bool) -> tuple[str | None, dict[str, str]]:
+    """wrk's path (None: not installed, or not wanted) and the versions to report."""
+    wrk = system.find("wrk") if use_wrk else None
+    parts = {"gunicorn": gunicorn_version()}
+    if wrk:
+        done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+        found = re.search(r"(\d+\.\d+\.\d+)", done.stdout + done.stderr)
+        parts["wrk"] = found.group(1) if found else "(unknown version)"
+    return wrk, parts
 
 
 def wrk_seconds(text: str) -> float:
@@ -140,7 +126,7 @@ def wrk_seconds(text: str) -> float:
     return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def parse_wrk(output: str, concurrency: int) -> LoadResult:
+def parse_wrk(output: str) -> LoadResult:
     """Read what `wrk --latency` printed into a LoadResult."""
     answered = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
     p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)
@@ -172,14 +158,7 @@ def wrk_load(wrk: str, port: int, path: str, concurrency: int, duration: float):
         raise BenchmarkUnavailable(
             f"wrk failed (exit code {done.returncode}): {output}"
         )
-    return parse_wrk(done.stdout, concurrency)
-
-
-def load(port: int, path: str, concurrency: int, duration: float, wrk: str | None):
-    """Load the server with wrk when given its path, otherwise with python_load."""
-    if wrk is not None:
-        return wrk_load(wrk, port, path, concurrency, duration)
-    return python_load(port, path, concurrency, duration=duration)
+    return parse_wrk(done.stdout)
 
 
 def race(
@@ -211,14 +190,16 @@ def race(
             for count in connections:
                 for label, (_command, port, _env) in servers.items():
                     before = counter() if counter else 0
-                    result = load(port, path, count, duration, wrk)
+                    if wrk is not None:
+                        result = wrk_load(wrk, port, path, count, duration)
+                    else:
+                        result = python_load(port, path, count, duration=duration)
                     grew[label] += counter() - before if counter else 0
                     runs.setdefault((label, count), []).append(result)
     return runs, grew
 
 
 def median_rate(runs: Runs, label: str, connections: int) -> float:
-    """The median requests per second of one server at one concurrency."""
     return statistics.median(run.per_second for run in runs[(label, connections)])
 
 
@@ -242,9 +223,10 @@ def rate_table(
 
 
 def failure_notes(runs: Runs) -> list[str]:
-    """A note for the page when any request of `runs` failed."""
     failures = sum(result.failures for results in runs.values() for result in results)
-    return [f"{failures} requests failed (errors or non-2xx answers)."] * bool(failures)
+    if not failures:
+        return []
+    return [f"{failures} requests failed (errors or non-2xx answers)."]
 
 
 # The ceiling: an asyncio server that answers every request at once, no WSGI.

@@ -1,14 +1,8 @@
 """Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
 
-On a throwaway database with 1,000,000 generated books, step 05's app is asked
-for `?page=N` (OFFSET paging) and for `?after_id=M` (keyset paging) at the same
-depths, M = (N - 1) × 20, so both return the same 20 books.
-
-We time the SQL statements the app really sends. To learn them, a separate
-Python process, started in the step 05 folder, serves each URL once through
-the app's test client and notes every statement passed to the database driver
-(`record_app_requests`). That process also times the whole requests, so the page
-shows what a client waits for too, COUNT(*) included.
+A process in the step 05 folder serves each URL through the app's test client
+and notes the SQL it sends; those statements are then timed on the database
+itself (ABOUT says what is compared).
 """
 
 import json
@@ -50,20 +44,18 @@ throwaway MariaDB/MySQL server started for the benchmark."""
 def record_app_requests(urls: list[str], runs: int) -> None:
     """Serve each URL with step 05's test client; print its SQL and timings as JSON.
 
-    This runs in a fresh Python process started in the step folder (see
-    app_requests), because only one step's `app` may live in a process.
+    It runs in a fresh process in the step folder: one step's `app` per process.
     """
     from mysql.connector.connection import MySQLConnection
 
     from app import create_app  # step 05's app.py: the current folder
 
     # Every text SQL statement goes through cmd_query(), values already filled
-    # in. We wrap it to note each one, then let it do its work unchanged.
+    # in: we wrap it to note each one, then let it do its work unchanged.
     sent: list[str] = []
     send = MySQLConnection.cmd_query
 
     def cmd_query_noting_sql(self, query, *args, **kwargs):
-        """Note the statement, then send it as usual."""
         sent.append(query.decode() if isinstance(query, bytes) else query)
         return send(self, query, *args, **kwargs)
 
@@ -108,10 +100,11 @@ def app_requests(settings: dict[str, str], urls: list[str], runs: int) -> dict:
 
 def time_statements(
     settings: dict[str, str], statements: list[str], runs: int
-) -> dict[str, list[float]]:
-    """Run each statement `runs` times (after one untimed run); seconds per run.
+) -> dict[str, float]:
+    """The median seconds of each statement over `runs` runs, rows read in full.
 
-    The statements take turns, so a busy moment of the machine hits all alike.
+    The statements take turns, so a busy moment of the machine hits all alike;
+    round 0 warms the caches and is not counted.
     """
     seconds: dict[str, list[float]] = {sql: [] for sql in statements}
     with database.connect(settings) as connection, connection.cursor() as cursor:
@@ -119,10 +112,10 @@ def time_statements(
             for sql in statements:
                 started = time.perf_counter()
                 cursor.execute(sql)
-                cursor.fetchall()  # the rows are part of the answer
-                if round_number > 0:  # round 0 warms the caches: not counted
+                cursor.fetchall()
+                if round_number > 0:
                     seconds[sql].append(time.perf_counter() - started)
-    return seconds
+    return {sql: statistics.median(values) for sql, values in seconds.items()}
 
 
 def explain(settings: dict[str, str], sql: str) -> tuple[list[str], list[list[str]]]:
@@ -138,8 +131,7 @@ def explain(settings: dict[str, str], sql: str) -> tuple[list[str], list[list[st
 
 def page_urls(page: int) -> tuple[str, str]:
     """The OFFSET URL of a page and the keyset URL of the same 20 books."""
-    after_id = (page - 1) * PER_PAGE
-    return f"/books?page={page}", f"/books?after_id={after_id}"
+    return f"/books?page={page}", f"/books?after_id={(page - 1) * PER_PAGE}"
 
 
 def statement(statements: list[str], counting: bool) -> str:
@@ -165,11 +157,9 @@ class Paging:
     plans: dict[str, tuple[list[str], list[list[str]]]]  # "offset"/"keyset" -> EXPLAIN
 
     def offset(self, page: int) -> float:
-        """Seconds for the OFFSET row query of `page`."""
         return self.sql_seconds[self.offset_sql[page]]
 
     def keyset(self, page: int) -> float:
-        """Seconds for the keyset row query at the depth of `page`."""
         return self.sql_seconds[self.keyset_sql[page]]
 
 
@@ -188,20 +178,16 @@ def measure(
         offset_sql[page] = statement(app[offset_url]["statements"], False)
         keyset_sql[page] = statement(app[keyset_url]["statements"], False)
     count_sql = statement(app[page_urls(pages[0])[0]]["statements"], True)
-    statements = [sql for page in pages for sql in (offset_sql[page], keyset_sql[page])]
-    statements.append(count_sql)
-    seconds = time_statements(settings, statements, sql_runs)
+    statements = [*offset_sql.values(), *keyset_sql.values(), count_sql]
     deepest = pages[-1]
     return Paging(
         pages=pages,
         offset_sql=offset_sql,
         keyset_sql=keyset_sql,
         count_sql=count_sql,
-        sql_seconds={sql: statistics.median(values) for sql, values in seconds.items()},
-        app_seconds={
-            url: statistics.median(found["seconds"]) for url, found in app.items()
-        },
-        items={url: found["items"] for url, found in app.items()},
+        sql_seconds=time_statements(settings, statements, sql_runs),
+        app_seconds={url: statistics.median(app[url]["seconds"]) for url in urls},
+        items={url: app[url]["items"] for url in urls},
         plans={
             "offset": explain(settings, offset_sql[deepest]),
             "keyset": explain(settings, keyset_sql[deepest]),
@@ -209,64 +195,41 @@ def measure(
     )
 
 
-def sql_table(paging: Paging) -> str:
-    """Row-query latency at each depth, both ways, with the ratios."""
-    first = paging.pages[0]
-    rows = []
+def tables(paging: Paging) -> list[str]:
+    """The row queries, the whole requests, and both plans at the deepest page."""
+    first, deepest = paging.pages[0], paging.pages[-1]
+    sql_rows, app_rows = [], []
     for page in paging.pages:
         offset, keyset = paging.offset(page), paging.keyset(page)
-        rows.append(
-            [
-                f"{page:,}",
-                f"{(page - 1) * PER_PAGE:,}",
-                milliseconds(offset),
-                times(offset / paging.offset(first)),
-                milliseconds(keyset),
-                times(keyset / paging.keyset(first)),
-                times(offset / keyset),
-            ]
-        )
-    return markdown_table(
-        [
-            "page",
-            "rows before it",
-            "OFFSET",
-            "OFFSET ÷ page 1",
-            "keyset",
-            "keyset ÷ page 1",
-            "OFFSET ÷ keyset",
-        ],
-        rows,
-        align="rrrrrrr",
-    )
-
-
-def app_table(paging: Paging) -> str:
-    """Whole requests through the app's test client, COUNT(*) and JSON included."""
-    rows = []
-    for page in paging.pages:
+        sql_rows.append([
+            f"{page:,}", f"{(page - 1) * PER_PAGE:,}",
+            milliseconds(offset), times(offset / paging.offset(first)),
+            milliseconds(keyset), times(keyset / paging.keyset(first)),
+            times(offset / keyset),
+        ])  # fmt: skip
         offset_url, keyset_url = page_urls(page)
         offset, keyset = paging.app_seconds[offset_url], paging.app_seconds[keyset_url]
-        rows.append(
-            [
-                f"`{offset_url}`",
-                milliseconds(offset),
-                f"`{keyset_url}`",
-                milliseconds(keyset),
-                times(offset / keyset),
-            ]
-        )
-    return markdown_table(
-        ["OFFSET request", "time", "keyset request", "time", "OFFSET ÷ keyset"],
-        rows,
-        align="lrlrr",
-    )
-
-
-def plan_block(title: str, sql: str, plan: tuple[list[str], list[list[str]]]) -> str:
-    """A statement in a code block, and its EXPLAIN as a table."""
-    names, rows = plan
-    return f"{title}\n\n```sql\n{sql}\n```\n\n{markdown_table(names, rows)}"
+        app_rows.append([
+            f"`{offset_url}`", milliseconds(offset),
+            f"`{keyset_url}`", milliseconds(keyset), times(offset / keyset),
+        ])  # fmt: skip
+    sql_headers = ["page", "rows before it", "OFFSET", "OFFSET ÷ page 1"]
+    sql_headers += ["keyset", "keyset ÷ page 1", "OFFSET ÷ keyset"]
+    app_headers = ["OFFSET request", "time", "keyset request", "time"]
+    app_headers.append("OFFSET ÷ keyset")
+    offset_plan = markdown_table(*paging.plans["offset"])
+    keyset_plan = markdown_table(*paging.plans["keyset"])
+    return [
+        "Row queries (the SQL the app sends, timed on the database):\n\n"
+        + markdown_table(sql_headers, sql_rows, align="rrrrrrr"),
+        "Whole requests through the app (Flask test client, no network; "
+        "OFFSET requests include the COUNT(*)):\n\n"
+        + markdown_table(app_headers, app_rows, align="lrlrr"),
+        f"`EXPLAIN` of the OFFSET query at page {deepest:,}:\n\n"
+        f"```sql\n{paging.offset_sql[deepest]}\n```\n\n{offset_plan}",
+        "`EXPLAIN` of the keyset query at the same depth:\n\n"
+        f"```sql\n{paging.keyset_sql[deepest]}\n```\n\n{keyset_plan}",
+    ]
 
 
 def describe(paging: Paging, books: int, generation: float, parts: dict) -> Section:
@@ -310,30 +273,8 @@ def describe(paging: Paging, books: int, generation: float, parts: dict) -> Sect
         "(innodb-buffer-pool-size), enough to hold every book, as a real server "
         "would: the numbers then show the work each query does, not disk reads.",
     ]
-    return Section(
-        name="pagination",
-        title=f"Pagination: OFFSET vs keyset on {books:,} books",
-        about=ABOUT,
-        tables=[
-            "Row queries (the SQL the app sends, timed on the database):\n\n"
-            + sql_table(paging),
-            "Whole requests through the app (Flask test client, no network; "
-            "OFFSET requests include the COUNT(*)):\n\n" + app_table(paging),
-            plan_block(
-                f"`EXPLAIN` of the OFFSET query at page {deepest:,}:",
-                paging.offset_sql[deepest],
-                paging.plans["offset"],
-            ),
-            plan_block(
-                "`EXPLAIN` of the keyset query at the same depth:",
-                paging.keyset_sql[deepest],
-                paging.plans["keyset"],
-            ),
-        ],
-        notes=notes,
-        checks=checks,
-        parts=parts,
-    )
+    title = f"Pagination: OFFSET vs keyset on {books:,} books"
+    return Section("pagination", title, ABOUT, tables(paging), notes, checks, parts)
 
 
 def run(books: int = BOOKS, pages: tuple[int, ...] = PAGES) -> Section:

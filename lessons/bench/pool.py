@@ -1,10 +1,7 @@
 """Benchmark `pool`: a new database connection per request, or a connection pool.
 
-Step 04 opens a connection to MySQL for every request and closes it at the end.
-Step 05 can keep a pool instead (MYSQL_POOL_SIZE, in db_connection.py). Here the
-step 05 app runs under gunicorn twice, side by side: once without a pool, once
-with MYSQL_POOL_SIZE=5, and both answer `GET /books/<id>` under load. The
-server's `Connections` counter shows how many connections each one really opened.
+Step 05's app under two gunicorns, without and with MYSQL_POOL_SIZE (ABOUT
+says how); the server's `Connections` counter shows what each really opened.
 """
 
 import os
@@ -15,15 +12,13 @@ from lessons.bench.common import (
     BenchmarkUnavailable,
     Section,
     database_version,
-    gunicorn_version,
 )
 from lessons.bench.load import (
     Runs,
     failure_notes,
-    find_wrk,
+    load_tools,
     race,
     rate_table,
-    wrk_version,
 )
 from lessons.processes import free_port
 from lessons.production import GUNICORN_COMMAND
@@ -55,15 +50,10 @@ def connections_opened(settings: dict[str, str]) -> int:
 
 def environment(settings: dict[str, str], port: int, pool_size: int) -> dict:
     """The environment for one gunicorn: database, port, workers, pool size."""
-    return {
-        **os.environ,
-        **settings,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(WORKERS),
-        # Always set, so a MYSQL_POOL_SIZE in a .env file cannot change the
-        # race: 0 is step 04's way, a new connection per request.
-        "MYSQL_POOL_SIZE": str(pool_size),
-    }
+    bind = {"GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(WORKERS)}
+    # MYSQL_POOL_SIZE always set, so one in a .env file cannot change the race:
+    # 0 is step 04's way, a new connection per request.
+    return {**os.environ, **settings, **bind, "MYSQL_POOL_SIZE": str(pool_size)}
 
 
 def check_step() -> None:
@@ -105,10 +95,7 @@ def run(
 ) -> Section:
     """Start a throwaway database, run the benchmark, describe it as a Section."""
     check_step()
-    wrk = find_wrk() if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()} | (
-        {"wrk": wrk_version(wrk)} if wrk else {}
-    )
+    wrk, parts = load_tools(use_wrk)
     with database_with_books(BOOKS) as (settings, _):
         parts.update(database_version(settings))
         runs, opened = measure(settings, duration, rounds, wrk)

@@ -1,19 +1,12 @@
 """Benchmark `pycache`: what the bytecode cache (`__pycache__`) saves at start-up.
 
-The __pycache__ docs page shows this table (docs/measurements/pycache.md, saved
-by `lessons bench --write`). It times `import` in fresh Python processes:
-
-- cold: no `.pyc` files, so Python compiles every module and writes the cache;
-- warm: the cache of an earlier run is there, so Python only reads it;
-- PYTHONDONTWRITEBYTECODE=1: Python never writes the cache, so every start is cold.
-
-It does so for `flask` (and all it imports) and for step 05's `app` module. The
-repository's own caches are never touched: the library is compiled into a
+`import` is timed in fresh Python processes, cold, warm and never cached (ABOUT).
+The repository's own caches are never touched: the library is compiled into a
 temporary PYTHONPYCACHEPREFIX (a folder that takes the place of every
-`__pycache__`), and the app is imported from a temporary copy of its step.
+`__pycache__`), and the app is imported from a temporary copy of its step. The
+__pycache__ docs page shows the table (docs/measurements/pycache.md).
 """
 
-import itertools
 import os
 import shutil
 import statistics
@@ -91,13 +84,12 @@ def time_import(
 
 
 def median_of(runs: int, import_once: Callable[[], tuple[float, int]]) -> float:
-    """The median seconds of `runs` imports: one slow run cannot skew it."""
     return statistics.median(import_once()[0] for _ in range(runs))
 
 
-def count_pyc(folder: Path) -> int:
-    """How many compiled files (.pyc) there are under `folder`."""
-    return sum(1 for _ in folder.rglob("*.pyc"))
+def no_pyc_written(folder: Path) -> None:
+    if folder.exists() and any(folder.rglob("*.pyc")):
+        raise RuntimeError("PYTHONDONTWRITEBYTECODE=1 did not stop Python writing")
 
 
 def measure_library(module: str, runs: int, workspace: Path) -> Row:
@@ -107,15 +99,16 @@ def measure_library(module: str, runs: int, workspace: Path) -> Row:
     import points PYTHONPYCACHEPREFIX at a new, empty folder each time.
     """
     workspace.mkdir(parents=True)
-    folders = (workspace / f"cold-{n}" for n in itertools.count())
+    made = []
 
     def cold() -> tuple[float, int]:
-        """Every run gets a new, empty prefix folder."""
-        prefix = clean_environment(PYTHONPYCACHEPREFIX=str(next(folders)))
+        made.append(workspace / f"cold-{len(made)}")
+        prefix = clean_environment(PYTHONPYCACHEPREFIX=str(made[-1]))
         return time_import(module, workspace, prefix)
 
-    modules = cold()[1]  # also shows that the import works at all
-    cold_seconds = median_of(runs, cold)
+    colds = [cold() for _ in range(runs)]
+    modules = colds[0][1]
+    cold_seconds = statistics.median(seconds for seconds, _ in colds)
     warm = clean_environment(PYTHONPYCACHEPREFIX=str(workspace / "warm"))
     time_import(module, workspace, warm)  # fills the cache once
     warm_seconds = median_of(runs, lambda: time_import(module, workspace, warm))
@@ -124,8 +117,7 @@ def measure_library(module: str, runs: int, workspace: Path) -> Row:
         PYTHONPYCACHEPREFIX=str(never), PYTHONDONTWRITEBYTECODE="1"
     )
     no_cache_seconds = median_of(runs, lambda: time_import(module, workspace, no_cache))
-    if never.exists() and count_pyc(never):
-        raise RuntimeError("PYTHONDONTWRITEBYTECODE=1 did not stop Python writing")
+    no_pyc_written(never)
     label = f"`{module}` and what it imports"
     return Row(label, modules, cold_seconds, warm_seconds, no_cache_seconds)
 
@@ -134,8 +126,7 @@ def measure_app(step: Step, runs: int, workspace: Path) -> Row:
     """Time importing a step's `app` module cold, warm and without a cache.
 
     What the app imports from elsewhere (Flask, the MySQL driver) is loaded
-    before the clock starts: this row is about the step's own code, the cache
-    beside a learner's files.
+    before the clock starts: this row is about the step's own code.
     """
     copy = workspace / step.name
     for path in step.files():  # a copy: the step's own __pycache__ stays as it is
@@ -143,34 +134,30 @@ def measure_app(step: Step, runs: int, workspace: Path) -> Row:
         if relative.parts[0] != "tests":
             (copy / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy / relative)
-    outside = run_python(
-        OUTSIDE_MODULES_PROGRAM, copy, clean_environment(PYTHONDONTWRITEBYTECODE="1")
-    ).split()
+    never_written = clean_environment(PYTHONDONTWRITEBYTECODE="1")
+    outside = run_python(OUTSIDE_MODULES_PROGRAM, copy, never_written).split()
     before = (
         f"import importlib\nfor name in {outside!r}:\n    importlib.import_module(name)"
     )
 
     def import_app(environment: dict[str, str]) -> tuple[float, int]:
-        """Import the copy's app module, its libraries already loaded."""
         return time_import("app", copy, environment, before=before)
 
-    def cold() -> tuple[float, int]:
-        """Delete the cache, then import: Python compiles and writes it again."""
+    def remove_caches() -> None:
         for cache in list(copy.rglob("__pycache__")):
             shutil.rmtree(cache)
+
+    def cold() -> tuple[float, int]:
+        remove_caches()  # Python compiles and writes the cache again
         return import_app(clean_environment())
 
-    cold()  # shows that the import works, and writes the step's .pyc files once
-    modules = count_pyc(copy)  # the step's own modules: what a cold start compiles
     cold_seconds = median_of(runs, cold)
     # The last cold run left a full cache behind: from now on imports are warm.
+    modules = sum(1 for _ in copy.rglob("*.pyc"))  # what a cold start compiles
     warm_seconds = median_of(runs, lambda: import_app(clean_environment()))
-    for cache in list(copy.rglob("__pycache__")):
-        shutil.rmtree(cache)
-    no_cache = clean_environment(PYTHONDONTWRITEBYTECODE="1")
-    no_cache_seconds = median_of(runs, lambda: import_app(no_cache))
-    if count_pyc(copy):
-        raise RuntimeError("PYTHONDONTWRITEBYTECODE=1 did not stop Python writing")
+    remove_caches()
+    no_cache_seconds = median_of(runs, lambda: import_app(never_written))
+    no_pyc_written(copy)
     label = f"step {step.number}'s `app` (its own modules)"
     return Row(label, modules, cold_seconds, warm_seconds, no_cache_seconds)
 
@@ -186,12 +173,10 @@ def newest_flask_step(root: Path = ROOT) -> Step:
 
 def measure(runs: int = RUNS, step: Step | None = None) -> list[Row]:
     """Measure Flask and a step's app (the newest Flask step by default)."""
-    step = step or newest_flask_step()
     with tempfile.TemporaryDirectory(prefix="pycache-timing-") as folder:
-        workspace = Path(folder)
         return [
-            measure_library("flask", runs, workspace / "library"),
-            measure_app(step, runs, workspace / "app"),
+            measure_library("flask", runs, Path(folder) / "library"),
+            measure_app(step or newest_flask_step(), runs, Path(folder) / "app"),
         ]
 
 
@@ -214,8 +199,7 @@ def timing_table(rows: list[Row], runs: int) -> str:
 def run(runs: int | None = None) -> Section:
     """Run the benchmark and describe it as a Section."""
     runs = runs or RUNS
-    step = newest_flask_step()
-    table = timing_table(measure(runs, step), runs)
+    table = timing_table(measure(runs), runs)
     notes = [
         "The repository's own `__pycache__` folders are never touched: Flask is "
         "compiled into a temporary PYTHONPYCACHEPREFIX folder, and the app is "
@@ -223,8 +207,8 @@ def run(runs: int | None = None) -> Section:
         "With PYTHONDONTWRITEBYTECODE=1 every start costs what a cold one does: "
         "the variable saves a little disk space and costs start-up time, every time.",
     ]
-    return Section("pycache", "Bytecode cache: cold vs warm imports", ABOUT,
-                   [table], notes)  # fmt: skip
+    title = "Bytecode cache: cold vs warm imports"
+    return Section("pycache", title, ABOUT, [table], notes)
 
 
 def write_measurements(sections: list[Section]) -> None:

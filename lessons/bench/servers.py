@@ -1,25 +1,21 @@
 """Benchmark `servers`: step 01's server.py against wsgiref and gunicorn.
 
-The WSGI servers serve the same application, step 01's `app.py`, route
-`/hello?name=bench`, with 1 and then 8 keep-alive connections: requests per
-second and latency (p50, p99), the servers taking turns round after round. A
-server that answers instantly without any WSGI app shows the ceiling: the most
-the load generator and this machine can measure at all.
+The servers take turns under the same load, round after round; ABOUT and NOTES
+below are what the page says about them.
 """
 
 import os
 import subprocess
 import sys
 
-from lessons.bench.common import Check, Section, gunicorn_version, per_second, times
+from lessons.bench.common import Check, Section, per_second, times
 from lessons.bench.load import (
     failure_notes,
-    find_wrk,
     instant_server_command,
+    load_tools,
     median_rate,
     race,
     rate_table,
-    wrk_version,
 )
 from lessons.processes import free_port
 from lessons.steps import ROOT
@@ -107,10 +103,7 @@ def run(
     duration: float = DURATION, rounds: int = ROUNDS, use_wrk: bool = True
 ) -> Section:
     """Run the benchmark and describe it as a Section."""
-    wrk = find_wrk() if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()} | (
-        {"wrk": wrk_version(wrk)} if wrk else {}
-    )
+    wrk, parts = load_tools(use_wrk)
     runs, _ = race(contenders(), STEP_FOLDER, PATH, CONNECTIONS, rounds, duration, wrk)
     table = rate_table(runs, "server", WSGIREF, "requests/s ÷ wsgiref", INSTANT)
     checks = []
