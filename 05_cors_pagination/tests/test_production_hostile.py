@@ -9,10 +9,10 @@ that blames a healthy server, never a link to a host we do not serve.
 """
 
 import json
-import socket
 from urllib.parse import urlsplit
 
 import pytest
+import raw_http
 
 ORIGIN = "http://127.0.0.1:8000"  # one of the allowed origins (the docs site)
 
@@ -23,23 +23,8 @@ def port_of(url: str) -> int:
 
 
 def exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send raw bytes, read until nginx closes; return (status, headers, body).
-
-    Header names come back in lower case. Every request asks for
-    `Connection: close` (or is one nginx closes after), so the answer ends.
-    """
-    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
-        sock.sendall(data)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    head, _, body = received.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), headers, body
+    """Send raw bytes, read until nginx closes (every request here ends so)."""
+    return raw_http.exchange(port, data, until_close=True)
 
 
 def request(line: str, *headers: str, body: bytes = b"", host="127.0.0.1") -> bytes:

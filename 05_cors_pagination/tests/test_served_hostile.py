@@ -7,10 +7,10 @@ server runs in its own process from this step's folder, on the test's database.
 
 import json
 import os
-import socket
 import sys
 
 import pytest
+from raw_http import exchange
 
 LIMIT = 64 * 1024  # MAX_CONTENT_LENGTH in app.py
 
@@ -45,29 +45,6 @@ def port(request, step_dir, database, free_port, run_server):
 def dev_port(step_dir, database, free_port, run_server):
     """`flask run` only: for what the development server answers by itself."""
     yield from served("flask run", step_dir, database, free_port, run_server)
-
-
-def exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send raw bytes; read the answer's head, then Content-Length bytes of body.
-
-    (Not "until the server closes": the development server keeps a connection
-    whose body it did not read open for a while, even after Connection: close.)
-    """
-    with socket.create_connection(("127.0.0.1", port), timeout=15) as sock:
-        sock.sendall(data)
-        received = b""
-        while b"\r\n\r\n" not in received and (chunk := sock.recv(65536)):
-            received += chunk
-        head, _, body = received.partition(b"\r\n\r\n")
-        status_line, *lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", 0))
-        while len(body) < length and (chunk := sock.recv(65536)):
-            body += chunk
-    return int(status_line.split()[1]), headers, body
 
 
 def json_body_of_size(size: int) -> bytes:
