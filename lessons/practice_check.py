@@ -61,6 +61,14 @@ def app(learner, database):
 
 
 @pytest.fixture
+def module_client(learner):
+    """Flask's test client on the workspace's module-level `app` (step 02)."""
+    app = learner("app").app
+    app.testing = True  # an error in a view reaches the check, not a 500 page
+    return app.test_client()
+
+
+@pytest.fixture
 def client(app):
     """Flask's test client for the workspace's app."""
     return app.test_client()
