@@ -292,7 +292,7 @@ def test_nothing_outlives_a_killed_lessons_run_05_production():
     assert not processes.port_in_use(port)
 
 
-def test_the_next_command_stops_what_a_dead_one_left_running():
+def test_the_next_command_stops_what_a_dead_one_left_running(tmp_path):
     # The owner ends but is not waited for: a zombie, whose pid no new process
     # can take, and that counts as gone.
     owner = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -300,11 +300,20 @@ def test_the_next_command_stops_what_a_dead_one_left_running():
     leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
     note = {"owner": owner.pid, "pid": leftover.pid}
     note["started"] = processes.start_time(leftover.pid)
-    path = processes.STARTED / f"{leftover.pid}.json"
-    processes.STARTED.mkdir(parents=True, exist_ok=True)
+    # A notes folder of this test's own: another lessons command running beside
+    # it (make test runs two at a time) must not stop the leftover first.
+    path = tmp_path / f"{leftover.pid}.json"
     path.write_text(json.dumps(note))
     try:
-        result = lessons("list")
+        command = [sys.executable, "-m", "lessons", "list"]
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "LESSONS_STARTED": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert f"Stopped process {leftover.pid}" in result.stdout
         assert leftover.wait(timeout=15) != 0
         assert not path.exists()

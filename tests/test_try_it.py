@@ -208,6 +208,12 @@ def learner_environment() -> dict[str, str]:
     return environment
 
 
+def address_pair(address: str) -> str:
+    """127.0.0.1:8080 as a Python socket address is written: '127.0.0.1', 8080."""
+    host, port = address.rsplit(":", 1)
+    return f"'{host}', {port}"
+
+
 def replay(page: Path, terminal: Terminal, usual: str = "", real: str = "") -> None:
     """Type every command of the page's Try it, and compare what each printed."""
     skipped = []
@@ -215,7 +221,10 @@ def replay(page: Path, terminal: Terminal, usual: str = "", real: str = "") -> N
         if example.skipped_because:
             skipped.append(example.skipped_because)
             continue
-        command = example.command.replace(usual, real) if usual else example.command
+        command = example.command
+        if usual:  # the address as a URL, and as Python's ('127.0.0.1', 8080)
+            usual_pair, real_pair = address_pair(usual), address_pair(real)
+            command = command.replace(usual, real).replace(usual_pair, real_pair)
         output = terminal.run(command)
         output = output.replace(real, usual) if usual else output
         if example.expected is None:
