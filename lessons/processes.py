@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +26,11 @@ STARTED = Path(
     os.environ.get("LESSONS_STARTED")
     or Path(__file__).resolve().parent.parent / ".lessons" / "started"
 )
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+# prctl() from <sys/prctl.h>, looked up once, here: between fork and exec the
+# child should do nothing but call it.
+PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
+PR_SET_PDEATHSIG = 1
+TICK = 0.01  # seconds between two looks at a server that starts or stops
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -44,22 +47,28 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-# Looked up once, here: between fork and exec the child should only call it.
-PRCTL = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform == "linux" else None
-
-
 def die_with_parent() -> None:
     """In the child, before exec: ask Linux for SIGTERM when our parent dies."""
     PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def start(command: list[str], outlive: bool = False, **options) -> subprocess.Popen:
-    """Popen `command` in a group of its own; unless `outlive`, it dies with us."""
+def start(
+    command: list[str], outlive: bool = False, log: Path | None = None, **options
+) -> subprocess.Popen:
+    """Popen `command` in a group of its own; unless `outlive`, it dies with us.
+    Its output is added to the file `log` when one is given."""
     if not outlive and PRCTL is not None:
         options["preexec_fn"] = die_with_parent
-    process = subprocess.Popen(command, start_new_session=True, **options)
-    if not outlive:
-        note_started(process)
+    with log.open("ab") if log else contextlib.nullcontext() as output:
+        if output:
+            options.update(stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, start_new_session=True, **options)
+    if not outlive:  # noted for stop_leftovers()
+        note = {"owner": os.getpid(), "pid": process.pid}
+        note["started"] = start_time(process.pid)
+        with contextlib.suppress(OSError):
+            STARTED.mkdir(parents=True, exist_ok=True)
+            (STARTED / f"{process.pid}.json").write_text(json.dumps(note))
     return process
 
 
@@ -96,15 +105,6 @@ def alive(pid: int) -> bool:
     return process_stat(pid)[:1] != ["Z"]
 
 
-def note_started(process: subprocess.Popen) -> None:
-    """Write down who started which process, for stop_leftovers()."""
-    with contextlib.suppress(OSError):
-        STARTED.mkdir(parents=True, exist_ok=True)
-        note = {"owner": os.getpid(), "pid": process.pid}
-        note["started"] = start_time(process.pid)
-        (STARTED / f"{process.pid}.json").write_text(json.dumps(note))
-
-
 def stop_leftovers() -> list[int]:
     """Stop the processes of earlier commands whose owner is gone; their pids."""
     stopped = []
@@ -121,9 +121,10 @@ def stop_leftovers() -> list[int]:
     return stopped
 
 
-def stop_group(pid: int, timeout: float = 10.0) -> None:
-    """SIGTERM the process group of `pid`, then SIGKILL it if it takes too long."""
-    for signal_number, patience in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
+def stop_group(pid: int, timeout: float = 10.0, first: int = signal.SIGTERM) -> None:
+    """Send `first` to the process group of `pid`, then SIGKILL if it takes
+    longer than `timeout` seconds; return once `pid` has ended."""
+    for signal_number, patience in ((first, timeout), (signal.SIGKILL, 5)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal_number)
         deadline = time.monotonic() + patience
@@ -132,13 +133,14 @@ def stop_group(pid: int, timeout: float = 10.0) -> None:
                 os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
             if not alive(pid):
                 return
-            time.sleep(0.05)
+            time.sleep(TICK)
 
 
-def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """Stop a process we started and everything it forked; safe to repeat."""
+def stop(process: subprocess.Popen, timeout: float = 10.0, **how) -> None:
+    """Stop a process we started and everything it forked; safe to repeat.
+    `first=signal.SIGKILL` stops it at once (see stop_group)."""
     if process.poll() is None:
-        stop_group(process.pid, timeout)
+        stop_group(process.pid, timeout, **how)
         process.wait()
     with contextlib.suppress(OSError):
         (STARTED / f"{process.pid}.json").unlink()
@@ -152,9 +154,7 @@ def serve(command: list[str], **options) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        # Ctrl-C in a terminal reaches the server too, a SIGTERM sent to us
-        # alone does not: stop() sends it SIGTERM, then SIGKILL if need be.
-        stop(process)
+        stop(process)  # it is in a session of its own: Ctrl-C did not reach it
 
 
 def wait_for_port(
@@ -171,7 +171,12 @@ def wait_for_port(
             raise TimeoutError(
                 f"nothing answered on 127.0.0.1:{port} in {timeout:.0f} s"
             )
-        time.sleep(0.05)
+        time.sleep(TICK)
+
+
+def tail(path: Path, characters: int = 3000) -> str:
+    """The end of a log file ('' when there is none yet)."""
+    return path.read_text(errors="replace")[-characters:] if path.exists() else ""
 
 
 @contextlib.contextmanager
@@ -183,21 +188,18 @@ def running(
     Its output goes to `log` (default: a temporary file, shown if it does not
     start): a pipe that nobody reads would fill up and stop a chatty server.
     """
-    with (
-        log.open("ab") if log else tempfile.TemporaryFile() as output,
-        contextlib.ExitStack() as stack,
-    ):
-        process = start(command, stdout=output, stderr=subprocess.STDOUT, **options)
-        stack.callback(stop, process)
+    with tempfile.TemporaryDirectory() as folder:
+        log = log or Path(folder) / "output.log"
+        process = start(command, log=log, **options)
         try:
             wait_for_port(port, process)
         except (RuntimeError, TimeoutError) as error:
             stop(process)
-            output.seek(0)
-            said = log.read_bytes() if log else output.read()
-            said = said.decode(errors="replace")[-3000:]
-            raise RuntimeError(f"{error}\n--- its output ---\n{said}") from None
-        yield process
+            raise RuntimeError(f"{error}\n--- its output ---\n{tail(log)}") from None
+        try:
+            yield process
+        finally:
+            stop(process)
 
 
 @contextlib.contextmanager
@@ -207,9 +209,6 @@ def interrupt_on_termination() -> Iterator[None]:
     By default those signals (`kill`, a closed terminal, a CI timeout) end
     Python at once, skipping every `finally`. The old handlers come back after.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set signal handlers
-        return
 
     def interrupt(signal_number: int, frame: object) -> None:
         raise KeyboardInterrupt(f"stopped by signal {signal_number}")

@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from lessons import system
 from lessons.errors import LessonsError
-from lessons.processes import free_port, start, stop, wait_for_port
+from lessons.processes import free_port, start, stop, tail, wait_for_port
 
 # deploy/README.md's command, run from the step folder.
 GUNICORN_COMMAND = [sys.executable, "-m", "gunicorn"]
@@ -42,15 +43,7 @@ class Chain:
     nginx: subprocess.Popen
     app_servers: list[subprocess.Popen]  # every gunicorn; the first is `gunicorn`
     app_urls: list[str]  # each gunicorn's own URL, in the same order
-
-    @property
-    def logs(self) -> dict[str, Path]:
-        """Each layer's log file: "gunicorn" is the first app server's."""
-        logs = {"nginx access": "access.log", "nginx errors": "error.log"}
-        for number in range(1, len(self.app_servers) + 1):
-            name = "gunicorn" if number == 1 else f"gunicorn-{number}"
-            logs[name] = f"{name}.log"
-        return {name: self.folder / file for name, file in logs.items()}
+    logs: dict[str, Path]  # "nginx access", "nginx errors", "gunicorn", "gunicorn-2"...
 
 
 def default_origins(step_path: Path) -> str:
@@ -64,31 +57,18 @@ def default_origins(step_path: Path) -> str:
     raise ChainError(f"{step_path.name}/cors.py has no DEFAULT_ORIGINS")
 
 
-def cors_origin_lines(origins: str) -> str:
-    """The lines of nginx's `map $http_origin $cors_origin` for CORS_ORIGINS."""
-    lines = []
+def nginx_config(template: Path, values: dict[str, object], origins: str) -> str:
+    """deploy/nginx.conf.template with its {{...}} placeholders filled in."""
+    lines = []  # of nginx's `map $http_origin $cors_origin`, one per origin
     for origin in (part.strip() for part in origins.split(",")):
         if origin == "*":
             lines.append('default "*";')  # anyone (the app refuses "null")
         elif origin and origin != "null":
             # ~: a case-sensitive regular expression; a plain string ignores case.
             lines.append(f'"~^{re.escape(origin)}$" $http_origin;')
-    # The placeholder is indented in the template; so is every further line.
-    return "\n        ".join(lines) or "# no origins allowed"
-
-
-def nginx_config(
-    template: Path, folder: Path, port: int, gunicorn_ports: list[int], origins: str
-) -> str:
-    """Fill the {{...}} placeholders of deploy/nginx.conf.template."""
+    # The placeholders are indented in the template; so is every further line.
+    values["CORS_ORIGIN_LINES"] = "\n        ".join(lines) or "# no origins allowed"
     text = template.read_text(encoding="utf-8")
-    servers = [f"server 127.0.0.1:{number};" for number in gunicorn_ports]
-    values = {
-        "PREFIX": str(folder),
-        "PORT": port,
-        "UPSTREAM_SERVERS": "\n        ".join(servers),
-        "CORS_ORIGIN_LINES": cors_origin_lines(origins),
-    }
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", str(value))
     return text
@@ -114,57 +94,62 @@ def production_chain(
         raise ChainError(system.missing_message("nginx"))
     port = port or free_port()
     gunicorn_ports = [free_port() for _ in range(app_servers)]
+    names = ["gunicorn"] + [f"gunicorn-{n}" for n in range(2, app_servers + 1)]
     # In /tmp, readable by all: when root starts nginx, its workers run as
     # "nobody" and must still reach their buffer folders.
     folder = Path(tempfile.mkdtemp(prefix="lessons-production-"))
     folder.chmod(0o755)
-    config = folder / "nginx.conf"
-    template = step_path / "deploy" / "nginx.conf.template"
+    logs = {"nginx access": "access.log", "nginx errors": "error.log"}
+    logs = {k: folder / v for k, v in logs.items()} | {
+        name: folder / f"{name}.log" for name in names
+    }
     # nginx and the app must allow the same origins: one list for both.
     origins = settings.get("CORS_ORIGINS") or os.environ.get("CORS_ORIGINS")
     origins = origins or default_origins(step_path)
-    config.write_text(nginx_config(template, folder, port, gunicorn_ports, origins))
+    upstream = [f"server 127.0.0.1:{number};" for number in gunicorn_ports]
+    values = {"PREFIX": folder, "PORT": port}
+    values["UPSTREAM_SERVERS"] = "\n        ".join(upstream)
+    template = step_path / "deploy" / "nginx.conf.template"
+    (folder / "nginx.conf").write_text(nginx_config(template, values, origins))
 
     environment = {**os.environ, **settings, "CORS_ORIGINS": origins}
     environment["GUNICORN_WORKERS"] = str(workers)
-    gunicorns = []
-    for number, gunicorn_port in enumerate(gunicorn_ports, start=1):
-        log = folder / ("gunicorn.log" if number == 1 else f"gunicorn-{number}.log")
-        bind = {"GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}"}
-        with log.open("ab") as output:
-            process = start(GUNICORN_COMMAND, cwd=step_path, env=environment | bind,
-                            stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
-        gunicorns.append(process)
-    nginx_command = [nginx, "-p", str(folder), "-c", str(config), "-e", "stderr"]
-    nginx_process = None
+    started = []  # (process, its port), nginx last
     try:
+        for name, gunicorn_port in zip(names, gunicorn_ports, strict=True):
+            bind = {"GUNICORN_BIND": f"127.0.0.1:{gunicorn_port}"}
+            process = start(
+                GUNICORN_COMMAND, log=logs[name], cwd=step_path, env=environment | bind
+            )
+            started.append((process, gunicorn_port))
+        # nginx need not wait for gunicorn: it connects only when a request comes.
+        command = [nginx, "-p", folder, "-c", folder / "nginx.conf", "-e", "stderr"]
+        started.append((start(command, log=logs["nginx errors"]), port))
         try:
-            for gunicorn_port, gunicorn in zip(gunicorn_ports, gunicorns, strict=True):
-                wait_for_port(gunicorn_port, process=gunicorn, timeout=30)
-            with (folder / "error.log").open("ab") as output:
-                nginx_process = start(
-                    nginx_command, stdout=output, stderr=subprocess.STDOUT
-                )
-            wait_for_port(port, process=nginx_process, timeout=15)
+            for process, listening_port in started:
+                wait_for_port(listening_port, process, timeout=30)
         except (RuntimeError, TimeoutError) as error:
             message = f"the production chain did not start: {error}"
             for path in sorted(folder.glob("*.log")):  # why it did not start
-                text = path.read_text(errors="replace")[-3000:]
-                message += f"\n--- {path.name} ---\n{text}"
+                message += f"\n--- {path.name} ---\n{tail(path)}"
             raise ChainError(message) from None
+        gunicorns = [process for process, _ in started[:-1]]
         yield Chain(
             url=f"http://127.0.0.1:{port}",
             app_url=f"http://127.0.0.1:{gunicorn_ports[0]}",
             folder=folder,
             gunicorn=gunicorns[0],
-            nginx=nginx_process,
+            nginx=started[-1][0],
             app_servers=gunicorns,
             app_urls=[f"http://127.0.0.1:{number}" for number in gunicorn_ports],
+            logs=logs,
         )
     finally:
-        if nginx_process is not None:
-            stop(nginx_process)
-        for gunicorn in gunicorns:
-            stop(gunicorn)
+        # Front door first. A chain whose logs nobody keeps (a test's) has no
+        # request left to finish and nobody to read how it ended: it is stopped
+        # at once (SIGKILL) instead of gracefully (SIGTERM, ~0.4 s for gunicorn).
+        how = {} if keep_logs else {"first": signal.SIGKILL}
+        for process, _ in reversed(started):
+            stop(process, **how)
         if not keep_logs:
             shutil.rmtree(folder, ignore_errors=True)
