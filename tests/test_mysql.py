@@ -273,53 +273,62 @@ def exported(env_output):
     return settings
 
 
-def test_db_start_status_env_stop_round_trip(tmp_path):
+def test_db_start_status_env_stop_round_trip(tmp_path, capsys, monkeypatch):
     require_part("mariadb")
-    try:
-        status = lessons_db("status", tmp_path)
-        assert status.returncode != 0
-        assert "not running" in status.stdout
 
+    def lessons_db_here(action):
+        """`lessons db ACTION` in this process: (exit code, stdout)."""
+        code = getattr(db_commands, f"db_{action}")(tmp_path)
+        return code, capsys.readouterr().out
+
+    try:
+        code, said = lessons_db_here("status")
+        assert code != 0
+        assert "not running" in said
+
+        # A command of its own, which ends: the server must outlive it.
         started = lessons_db("start", tmp_path)
         assert started.returncode == 0, started.stderr
         assert 'eval "$(lessons db env)"' in started.stdout
         server = throwaway.ThrowawayServer.attach(tmp_path / ".lessons" / "mysql")
         assert server is not None, "the server did not outlive `lessons db start`"
 
-        again = lessons_db("start", tmp_path)
-        assert again.returncode == 0
-        assert "already running" in again.stdout
+        code, said = lessons_db_here("start")
+        assert code == 0
+        assert "already running" in said
+        code, said = lessons_db_here("status")
+        assert code == 0
+        assert f"127.0.0.1:{server.port}" in said
 
-        status = lessons_db("status", tmp_path)
-        assert status.returncode == 0
-        assert f"127.0.0.1:{server.port}" in status.stdout
-
-        env = lessons_db("env", tmp_path)
-        assert env.returncode == 0
-        settings = exported(env.stdout)
+        code, said = lessons_db_here("env")
+        assert code == 0
+        settings = exported(said)
         assert sorted(settings) == sorted(SETTING_NAMES)
         assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
 
         # After `eval "$(lessons db env)"`, MYSQL_HOST names our own server:
         # status and stop must still manage it, not call it someone else's.
-        assert lessons_db("status", tmp_path, settings).returncode == 0
-        stopped = lessons_db("stop", tmp_path, settings)
-        assert stopped.returncode == 0
-        assert "Stopped" in stopped.stdout
+        with monkeypatch.context() as after_eval:
+            for name, value in settings.items():
+                after_eval.setenv(name, value)
+            assert lessons_db_here("status")[0] == 0
+            code, said = lessons_db_here("stop")
+            assert code == 0
+            assert "Stopped" in said
         assert not processes.alive(server.pid)
         assert not port_in_use(server.port)
-        assert lessons_db("status", tmp_path).returncode != 0
-        assert lessons_db("env", tmp_path).stdout == ""  # nothing for eval to run
+        assert lessons_db_here("status")[0] != 0
+        assert lessons_db_here("env") == (1, "")  # nothing for eval to run
 
         # A new start keeps the port, so settings exported earlier still work.
         assert lessons_db("start", tmp_path).returncode == 0
         assert query(settings, "SELECT DATABASE()") == [("bookshop",)]
     finally:
-        lessons_db("stop", tmp_path)
+        lessons_db_here("stop")
         leftover = throwaway.ThrowawayServer.attach(tmp_path / ".lessons" / "mysql")
         if leftover is not None:
             leftover.stop()
-    assert "not running" in lessons_db("stop", tmp_path).stdout
+    assert "not running" in lessons_db_here("stop")[1]
 
 
 @pytest.mark.parametrize("action", ["start", "stop", "env"])
