@@ -1,22 +1,21 @@
-"""The `lessons` command: list, run, test, diff, db, docs, doctor and bench.
+"""The `lessons` command: list, run, test, diff, db, docs, doctor, bench, practice.
 
 Every command answers wrong input with one line that says what to do, and a
 non-zero exit code; a traceback means a bug in this tool. Each command's help
 is its docstring (`lessons --help`, `lessons run --help`).
 """
 
+import contextlib
 import os
+import subprocess
 import sys
+import time
 
 import click
 
-from lessons import listening, practice, processes
+from lessons import listening, practice, processes, production
 from lessons.errors import LessonsError
-from lessons.steps import ROOT, all_steps, find_step
-
-# The API allows the docs site at these by default (step 05, CORS_ORIGINS).
-DOCS_HOSTS = ("127.0.0.1", "localhost")
-DOCS_PORT = 8000
+from lessons.steps import ROOT, Step, all_steps, find_step
 
 
 class Port(click.ParamType):
@@ -25,13 +24,9 @@ class Port(click.ParamType):
     name = "port"
 
     def convert(self, value, param, ctx) -> int:
-        """The number, or a usage error that says what a port is."""
         if str(value).isdigit() and 1 <= int(value) <= 65535:
             return int(value)
         self.fail(f"must be a number from 1 to 65535, not {value!r}", param, ctx)
-
-
-PORT = Port()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,7 +49,7 @@ def list_steps() -> None:
 @lessons.command()
 @click.argument("step", required=False)
 @click.option("--host", default="127.0.0.1", help="Address to listen on.")
-@click.option("--port", type=PORT, help="Port (step 01: 8080, Flask: 5000).")
+@click.option("--port", type=Port(), help="Port (step 01: 8080, Flask: 5000).")
 @click.option(
     "--production", is_flag=True, help="Step 05: serve through nginx and gunicorn."
 )
@@ -70,22 +65,84 @@ def list_steps() -> None:
     is_flag=True,
     help="Steps 04-05: use your MYSQL_* server (its books table is rebuilt).",
 )
-def run(
-    step: str | None,
-    host: str,
-    port: int | None,
-    production: bool,
-    app_servers: int,
-    your_database: bool,
-) -> int:
+def run(step, host, port, production, app_servers, your_database) -> int:
     """Serve a step (default: the newest) until Ctrl-C, on a throwaway database."""
-    from lessons import runner  # needs the database driver; doctor must not
-
     chosen = find_step(step) if step else all_steps()[-1]
     if production:
-        return runner.run_production(chosen, port or 8080, app_servers, your_database)
-    default_port = 8080 if (chosen.path / "server.py").exists() else 5000
-    return runner.run_step(chosen, host, port or default_port, your_database)
+        return run_production(chosen, port or 8080, app_servers, your_database)
+    port = port or (8080 if (chosen.path / "server.py").exists() else 5000)
+    number = chosen.number
+    retry = (
+        f"lessons run {number} --port {{port}} (make run STEP={number} PORT={{port}})"
+    )
+    listening.check_address(host, port, retry)
+    notice = listening.reach_notice(host, port)
+    # The command a learner would type inside the step folder (without --debug:
+    # the debugger runs code sent to it, so only you should turn it on).
+    if (chosen.path / "server.py").exists():
+        command = [sys.executable, "server.py"]
+    else:
+        command = [sys.executable, "-m", "flask", "--app", "app", "run"]
+    command += ["--host", host, "--port", str(port)]
+    with step_environment(chosen, your_database) as environment:
+        print(f"Step {chosen.number}: {chosen.title}")
+        if notice:
+            print(notice)
+        print(f"$ cd {chosen.name} && python {' '.join(command[1:])}", flush=True)
+        return processes.serve(command, cwd=chosen.path, env=environment)
+
+
+@contextlib.contextmanager
+def step_environment(step: Step, your_database: bool):
+    """The environment to run the step in: a step with a `schema.sql` gets a
+    database (a throwaway one, or yours) with the schema and sample data."""
+    environment = dict(os.environ)
+    if not (step.path / "schema.sql").exists():
+        yield environment
+        return
+    from lessons.db_commands import database_for_run  # the database driver: late
+
+    with database_for_run(ROOT, your_database) as settings:
+        environment.update(settings)
+        for command in ("init-db", "seed-db"):
+            print(f"$ flask --app app {command}", flush=True)
+            flask = [sys.executable, "-m", "flask", "--app", "app", command]
+            if subprocess.run(flask, cwd=step.path, env=environment).returncode:
+                raise LessonsError(
+                    f"flask --app app {command} failed; see its message above"
+                )
+        yield environment
+
+
+def run_production(step: Step, port: int, app_servers: int, your_database: bool):
+    """Serve the step through nginx and gunicorn until Ctrl-C."""
+    if not (step.path / "deploy").is_dir():
+        message = f"step {step.number} has no deploy/ folder"
+        raise LessonsError(f"{message}; try: lessons run 05 --production")
+    retry = f"lessons run {step.number} --production --port {{port}}"
+    listening.check_address("127.0.0.1", port, retry)
+    with (
+        step_environment(step, your_database) as environment,
+        production.production_chain(
+            step.path, environment, port, app_servers=app_servers
+        ) as chain,
+    ):
+        print(f"Step {step.number} in production form: nginx -> gunicorn -> app")
+        print(f"  open     {chain.url}/books")
+        for app_url in chain.app_urls:
+            print(f"  gunicorn {app_url} (behind nginx; debug off)")
+        for name, path in chain.logs.items():
+            print(f"  log      {name}: {path}")
+        print("Press Ctrl-C to stop all three (nginx, gunicorn, the database).")
+        sys.stdout.flush()
+        try:
+            while chain.nginx.poll() is None and chain.gunicorn.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print("\nStopping nginx, gunicorn and the database...")
+            return 0
+        print("A server stopped by itself; see its log above.", file=sys.stderr)
+        return 1
 
 
 @lessons.command(context_settings={"ignore_unknown_options": True})
@@ -110,7 +167,7 @@ def test(steps: tuple[str, ...], jobs: int) -> int:
 @lessons.command()
 @click.argument("old", required=False)
 @click.argument("new", required=False)
-@click.option("--write", is_flag=True, help="Update docs/diffs/NN.diff (the docs).")
+@click.option("--write", is_flag=True, help="Update docs/diffs/NN.md (the docs).")
 @click.option("--all", "everything", is_flag=True, help="Tests, READMEs, data too.")
 def diff(old: str | None, new: str | None, write: bool, everything: bool) -> None:
     """Print what one step changed in the code of the one before: the lesson."""
@@ -141,45 +198,40 @@ def db(action: str) -> int:
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on."
 )
-@click.option("--port", type=PORT, default=8000, show_default=True, help="Port.")
+@click.option("--port", type=Port(), default=8000, show_default=True, help="Port.")
 def docs(host: str, port: int) -> int:
     """Serve the docs site, rebuilding when the docs or any step change.
 
     --host 0.0.0.0 serves it to every network this machine is on (a classroom).
     """
-    listening.check_address(
-        host, port, "lessons docs --port {port} (make docs PORT={port})"
-    )
-    for line in (listening.reach_notice(host, port), live_page_notice(host, port)):
-        if line:
-            click.echo(line)
+    retry = "lessons docs --port {port} (make docs PORT={port})"
+    listening.check_address(host, port, retry)
+    notice = listening.reach_notice(host, port)
+    if notice:
+        click.echo(notice)
+    origin = f"http://{host}:{port}"
+    if host == listening.EVERY_NETWORK:
+        origin = f"http://<this machine's address>:{port}"
+    # The "Try it live" page needs an API that allows the docs' origin; the API
+    # allows the default origins of step 05's cors.py unless told otherwise.
+    if origin not in production.default_origins(all_steps()[-1].path).split(","):
+        click.echo(
+            "The Try it live page needs an API that allows this origin: "
+            f"CORS_ORIGINS={origin} make run"
+        )
     watch = [f"--watch={step.name}" for step in all_steps()]
-    address = f"{host}:{port}"
-    command = [sys.executable, "-m", "mkdocs", "serve", "-a", address, *watch]
+    command = [sys.executable, "-m", "mkdocs", "serve", "-a", f"{host}:{port}", *watch]
     # Material's notice about MkDocs 2.0 is not for us: we pin mkdocs < 2.
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     return processes.serve(command, cwd=ROOT, env=environment)
 
 
-def live_page_notice(host: str, port: int) -> str | None:
-    """What the API needs so the "Try it live" page works from this address."""
-    if host in DOCS_HOSTS and port == DOCS_PORT:
-        return None  # an origin the API allows by default (CORS_ORIGINS)
-    origin = f"http://{host}:{port}"
-    if host == listening.EVERY_NETWORK:
-        origin = f"http://<this machine's address>:{port}"
-    return (
-        f"The Try it live page needs an API that allows this origin: "
-        f"CORS_ORIGINS={origin} make run"
-    )
-
-
 @lessons.command()
 def doctor() -> int:
     """Check this machine and say how to fix what is missing."""
-    from lessons import doctor as checks
+    from lessons import system
 
-    problems = checks.check()
+    problems = system.doctor()
     for problem in problems:
         click.echo(f"to fix: {problem}")
     return 1 if problems else 0
@@ -209,9 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             code = lessons.main(argv, prog_name="lessons", standalone_mode=False)
     except click.UsageError as problem:
         where = problem.ctx.command_path if problem.ctx else "lessons"
-        click.echo(
-            f"{where}: {problem.format_message()} (see: {where} --help)", err=True
-        )
+        message = f"{where}: {problem.format_message()} (see: {where} --help)"
+        click.echo(message, err=True)
         return 2
     except LessonsError as problem:
         click.echo(f"lessons: {problem}", err=True)

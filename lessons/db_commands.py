@@ -3,7 +3,7 @@
 `lessons db start` keeps one throwaway server running between commands, data in
 `.lessons/mysql/`: the one server the tooling starts on purpose to outlive the
 command. A `lessons run` gets a fresh server that stops (and is deleted) with it.
-When MYSQL_HOST is set, that server is used and nothing is started or stopped.
+When MYSQL_HOST names another server, that one is used and nothing is started.
 """
 
 import contextlib
@@ -35,32 +35,30 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
     (`--your-database`): a run loads the schema, and a learner's own books
     must never be at risk from a plain `make run`.
     """
-    configured = settings.configured(root)
-    if configured is not None and not your_server:
+    configured, where = settings.configured(root), settings.configured_in(root)
+    if your_server:
+        if configured is None:
+            raise DatabaseUnavailable(
+                "--your-database needs MYSQL_HOST and the other MYSQL_* settings, "
+                "in the environment or in .env (see 04_mysql_crud/.env.example)"
+            )
+        address = settings.describe(configured)
         print(
-            f"MYSQL_HOST is set ({settings.configured_in(root)}), but this run "
-            "leaves your server alone and uses a throwaway one "
-            "(lessons run --your-database would use yours)."
-        )
-    elif your_server and configured is None:
-        raise DatabaseUnavailable(
-            "--your-database needs MYSQL_HOST and the other MYSQL_* settings, "
-            "in the environment or in .env (see 04_mysql_crud/.env.example)"
-        )
-    if configured is not None and your_server:
-        print(
-            f"Using the database server from MYSQL_HOST "
-            f"({settings.configured_in(root)}): {settings.describe(configured)}; "
+            f"Using the database server from MYSQL_HOST ({where}): {address}; "
             "nothing is started."
         )
         try:
-            yield database.ensure_database(configured)
+            database.ensure_database(configured)
         except mysql.connector.Error as error:
-            raise DatabaseUnavailable(
-                f"cannot use the database server from MYSQL_HOST "
-                f"({settings.describe(configured)}): {error}"
-            ) from None
+            message = f"cannot use the database server from MYSQL_HOST ({address})"
+            raise DatabaseUnavailable(f"{message}: {error}") from None
+        yield configured
         return
+    if configured is not None:
+        print(
+            f"MYSQL_HOST is set ({where}), but this run leaves your server alone and "
+            "uses a throwaway one (lessons run --your-database would use yours)."
+        )
     runs = Path(root) / ".lessons" / "run-mysql"
     runs.mkdir(parents=True, exist_ok=True)
     for folder in runs.iterdir():  # runs that ended without cleaning up
@@ -89,28 +87,34 @@ def ours(root: Path) -> Path:
     return Path(root) / ".lessons" / "mysql"
 
 
-def configured_elsewhere(root: Path) -> dict[str, str] | None:
-    """The settings of a server that is not our `lessons db` one, or None.
+def configured_elsewhere(root: Path, action: str = "") -> dict[str, str] | None:
+    """The MYSQL_* settings when they name a server other than our own (saying,
+    with `action`, that it is left alone), or None.
 
-    After `eval "$(lessons db env)"` the environment names our own server, and
-    `lessons db stop` (status, env, shell) must still manage it then."""
+    After `eval "$(lessons db env)"` they name ours, which we still manage."""
     configured = settings.configured(root)
-    if configured is None:
-        return None
     port = ThrowawayServer(ours(root)).read_state().get("port")
-    loopback = configured["MYSQL_HOST"] in ("127.0.0.1", "localhost")
-    return None if loopback and str(port) == configured["MYSQL_PORT"] else configured
-
-
-def left_alone(root: Path, action: str) -> bool:
-    """When MYSQL_HOST names another server, say we leave it alone; True then."""
-    configured = configured_elsewhere(root)
-    if configured is not None:
+    if configured is None or (
+        configured["MYSQL_HOST"] in ("127.0.0.1", "localhost")
+        and configured["MYSQL_PORT"] == str(port)
+    ):
+        return None
+    if action:
         say(
             f"MYSQL_HOST is set in {settings.configured_in(root)}, so that server is "
             f"used: {settings.describe(configured)}. Nothing was {action}."
         )
-    return configured is not None
+    return configured
+
+
+def running_settings(root: Path) -> dict[str, str] | None:
+    """The settings of MYSQL_HOST's server or ours, or None (saying how to start)."""
+    found = configured_elsewhere(root)
+    server = None if found else ThrowawayServer.attach(ours(root))
+    if found is None and server is None:
+        say("The database server is not running; start it first: lessons db start")
+        return None
+    return found or server.settings
 
 
 def print_settings(found: dict[str, str]) -> None:
@@ -118,18 +122,19 @@ def print_settings(found: dict[str, str]) -> None:
         print(f"  {name}={found[name]}")
 
 
-def where(server: ThrowawayServer, root: Path) -> str:
-    folder = os.path.relpath(server.data_dir, Path(root).resolve())
-    return f"127.0.0.1:{server.port} (pid {server.pid}); data in {folder}/"
+def where(server: ThrowawayServer) -> str:
+    return f"127.0.0.1:{server.port} (pid {server.pid}); data in .lessons/mysql/"
 
 
 def db_start(root: Path) -> int:
-    if left_alone(root, "started"):
+    if configured_elsewhere(root, "started"):
         return 0
     server = ThrowawayServer.attach(ours(root))
     if server is not None:
-        print(f"The database server is already running on 127.0.0.1:{server.port} "
-              f"(pid {server.pid}).")  # fmt: skip
+        print(
+            f"The database server is already running on 127.0.0.1:{server.port} "
+            f"(pid {server.pid})."
+        )
     else:
         server = ThrowawayServer(ours(root), outlive=True)
         print("Starting the database server ...", flush=True)
@@ -138,7 +143,7 @@ def db_start(root: Path) -> int:
         except DatabaseUnavailable as problem:
             say(f"lessons db start: {problem}")
             return 2
-        print(f"{server.flavour} is running on {where(server, root)}")
+        print(f"{server.flavour} is running on {where(server)}")
     print_settings(server.settings)
     print('Use it in this shell:  eval "$(lessons db env)"')
     print("Stop it:               lessons db stop")
@@ -146,7 +151,7 @@ def db_start(root: Path) -> int:
 
 
 def db_stop(root: Path) -> int:
-    if left_alone(root, "stopped"):
+    if configured_elsewhere(root, "stopped"):
         return 0
     server = ThrowawayServer.attach(ours(root))
     if server is None:
@@ -161,17 +166,18 @@ def db_stop(root: Path) -> int:
 
 def db_status(root: Path) -> int:
     """Is there a server, where, and does it answer? Exit code 0: yes."""
-    configured = configured_elsewhere(root)
-    if configured is not None:
-        print(f"MYSQL_HOST is set in {settings.configured_in(root)}: "
-              f"using {settings.describe(configured)}")  # fmt: skip
-        found = configured
+    found = configured_elsewhere(root)
+    if found is not None:
+        print(
+            f"MYSQL_HOST is set in {settings.configured_in(root)}: "
+            f"using {settings.describe(found)}"
+        )
     else:
         server = ThrowawayServer.attach(ours(root))
         if server is None:
             print("The database server is not running; start it: lessons db start")
             return 1
-        print(f"The database server is running on {where(server, root)}")
+        print(f"The database server is running on {where(server)}")
         found = server.settings
     problem = database.server_problem(found)
     if problem:
@@ -182,19 +188,9 @@ def db_status(root: Path) -> int:
     return 0
 
 
-def running_settings(root: Path) -> dict[str, str] | None:
-    """The settings of MYSQL_HOST's server or ours, or None (saying how to start)."""
-    found = configured_elsewhere(root)
-    server = None if found else ThrowawayServer.attach(ours(root))
-    if found is None and server is None:
-        say("The database server is not running; start it first: lessons db start")
-        return None
-    return found or server.settings
-
-
 def db_env(root: Path) -> int:
     """`export MYSQL_...=...` lines for `eval` (remarks go to stderr)."""
-    left_alone(root, "started")
+    configured_elsewhere(root, "started")
     found = running_settings(root)
     if found is None:
         return 1
@@ -204,14 +200,15 @@ def db_env(root: Path) -> int:
 
 
 def db_shell(root: Path) -> int:
+    """Become the mariadb client, connected to the server as the app's user."""
     found = running_settings(root)
     if found is None:
         return 1
     client = system.which("mariadb", "mysql")
     if client is None:
         say(
-            "lessons db shell: the mariadb/mysql client is not installed. Install "
-            "it with: sudo apt install mariadb-client  (macOS: brew install mariadb)"
+            "lessons db shell: the mariadb/mysql client is not installed. Install it"
+            " with: sudo apt install mariadb-client  (macOS: brew install mariadb)"
         )
         return 2
     command = [client, f"--host={found['MYSQL_HOST']}", f"--port={found['MYSQL_PORT']}"]

@@ -1,9 +1,8 @@
 """Where a server will listen: check the host and port first, and say who can reach it.
 
 `lessons run` and `lessons docs` call these before they start anything, so a
-port that is taken (by another server, or by another learner on a shared
-machine) is one line that names a free port, not a traceback from deep inside
-the server. IPv4 only, as everywhere in the course.
+port that is taken (by another server, or another learner's) is one line that
+names a free port, not a traceback from inside the server. IPv4 only.
 """
 
 import errno
@@ -19,16 +18,12 @@ from lessons.errors import LessonsError
 EVERY_NETWORK = "0.0.0.0"  # noqa: S104
 
 
-class AddressError(LessonsError):
-    """host:port cannot be listened on; the message says what to try instead."""
-
-
 def ipv4_address(host: str) -> str:
     """The IPv4 address that `host` names ('localhost' -> '127.0.0.1')."""
     try:
         return socket.getaddrinfo(host, None, socket.AF_INET)[0][4][0]
     except (socket.gaierror, UnicodeError):
-        raise AddressError(
+        raise LessonsError(
             f"--host {host} is not an IPv4 address or name of this machine; "
             "try --host 127.0.0.1"
         ) from None
@@ -60,29 +55,26 @@ def free_port_near(address: str, port: int) -> int:
 
 
 def check_address(host: str, port: int, retry: str) -> None:
-    """Stop with one helpful line when a server cannot listen on host:port.
-
-    `retry` is the command to suggest, with `{port}` where a free port goes:
-    "lessons docs --port {port}".
-    """
+    """Stop with one helpful line when a server cannot listen on host:port;
+    `retry` is the command to suggest, "lessons docs --port {port}"."""
     address = ipv4_address(host)
     problem = can_listen(address, port)
     if problem == 0:
         return
     if problem == errno.EADDRNOTAVAIL:
-        raise AddressError(
+        raise LessonsError(
             f"--host {host} is not an address of this machine; try --host 127.0.0.1 "
             f"(this machine only) or --host {EVERY_NETWORK} (every network)"
         )
     if problem not in (errno.EADDRINUSE, errno.EACCES):
-        raise AddressError(f"cannot listen on {host}:{port}: {os.strerror(problem)}")
+        raise LessonsError(f"cannot listen on {host}:{port}: {os.strerror(problem)}")
     suggestion = retry.format(port=free_port_near(address, port))
     if problem == errno.EADDRINUSE:
-        raise AddressError(
+        raise LessonsError(
             f"port {port} is already in use on {host} (another server, perhaps "
             f"another learner's); this one is free: {suggestion}"
         )
-    raise AddressError(
+    raise LessonsError(
         f"port {port} needs administrator rights (every port below 1024 does); "
         f"use a higher one: {suggestion}"
     )

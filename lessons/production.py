@@ -28,10 +28,6 @@ GUNICORN_COMMAND = [sys.executable, "-m", "gunicorn"]
 GUNICORN_COMMAND += ["--config", "deploy/gunicorn.conf.py", "deploy.wsgi:app"]
 
 
-class ChainError(LessonsError):
-    """nginx or gunicorn is missing or did not start; the message says why."""
-
-
 @dataclass
 class Chain:
     """The running chain: where to send requests and where each layer logs."""
@@ -54,7 +50,7 @@ def default_origins(step_path: Path) -> str:
             "DEFAULT_ORIGINS"
         ):
             return ast.literal_eval(node.value)
-    raise ChainError(f"{step_path.name}/cors.py has no DEFAULT_ORIGINS")
+    raise LessonsError(f"{step_path.name}/cors.py has no DEFAULT_ORIGINS")
 
 
 def nginx_config(template: Path, values: dict[str, object], origins: str) -> str:
@@ -91,7 +87,7 @@ def production_chain(
     """
     nginx = system.find("nginx")
     if nginx is None:
-        raise ChainError(system.missing_message("nginx"))
+        raise LessonsError(system.missing_message("nginx"))
     port = port or free_port()
     gunicorn_ports = [free_port() for _ in range(app_servers)]
     names = ["gunicorn"] + [f"gunicorn-{n}" for n in range(2, app_servers + 1)]
@@ -132,7 +128,7 @@ def production_chain(
             message = f"the production chain did not start: {error}"
             for path in sorted(folder.glob("*.log")):  # why it did not start
                 message += f"\n--- {path.name} ---\n{tail(path)}"
-            raise ChainError(message) from None
+            raise LessonsError(message) from None
         gunicorns = [process for process, _ in started[:-1]]
         yield Chain(
             url=f"http://127.0.0.1:{port}",

@@ -1,14 +1,19 @@
-"""The system parts some steps need (a database, nginx, Chromium) and how to get them.
+"""What this machine has: Python, the locked packages, the system parts some steps
+need (a database, nginx, Chromium), and how to get what is missing.
 
 Each part is a program pip cannot install: `find()` looks for it and
 `missing_message()` says how to get it. Installing them is the learner's step
 (or .ci/run's, on a fresh CI machine), never a side effect of a test run.
+`lessons doctor` is `doctor()`.
 """
 
 import os
 import platform
 import shutil
+import sys
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -78,3 +83,39 @@ def missing_message(key: str) -> str:
 def in_ci() -> bool:
     """Under CI a missing part is a failure, not a skip."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def doctor() -> list[str]:
+    """Print one line per check; return the problems that stop the course working."""
+    # pyproject.toml requires 3.11+, so pip would not have installed us on less.
+    print(f"ok       Python {sys.version.split()[0]} ({sys.executable})")
+    if sys.prefix != sys.base_prefix:
+        print(f"ok       virtual environment {sys.prefix}")
+    else:
+        print("note     not in a virtual environment; `make` creates .venv for you")
+    lock_file = Path(__file__).resolve().parent.parent / "requirements.lock"
+    stale = []
+    for line in lock_file.read_text(encoding="utf-8").splitlines():
+        name, _, wanted = line.split("#")[0].strip().partition("==")
+        if not wanted:
+            continue
+        try:
+            found = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found = "missing"
+        if found != wanted:
+            stale.append(f"{name} {found} (locked: {wanted})")
+    problems = []
+    if stale:
+        print(f"MISSING  packages: {'; '.join(stale)}")
+        problems.append("Install the locked packages: make install")
+    else:
+        print("ok       every package in requirements.lock, at its locked version")
+    for key, part in PARTS.items():
+        path = find(key)
+        if path:
+            print(f"ok       {part.title}: {path}")
+        else:
+            print(f"optional {part.title} is missing ({part.needed_for})")
+            print(f"           install: {install_hint(key)}")
+    return problems

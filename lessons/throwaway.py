@@ -25,25 +25,22 @@ from lessons.settings import DEFAULTS
 APP_USER = "lessons"  # the account the steps connect as (never root)
 # Fresh data folders, one per server program, copied for each new server.
 INITIALISED = Path(__file__).resolve().parent.parent / ".lessons" / "initialised"
-START_TIMEOUT = 60.0  # seconds a server may take to answer its first connection
 AS_ROOT = ["--user=root"] if os.geteuid() == 0 else []  # mariadbd refuses root else
-# Server options for a small, fast, private server; each one says why.
 SERVER_OPTIONS = (
     "--bind-address=127.0.0.1",  # loopback only: nobody else on the network
     "--skip-networking=0",  # ...but do listen on TCP (the steps connect over TCP)
     "--skip-name-resolve",  # no DNS look-ups for client addresses: faster
     "--character-set-server=utf8mb4",  # the full Unicode range, emoji included
     "--collation-server=utf8mb4_unicode_ci",
-    "--skip-log-bin",  # no binary log: there is no replica to feed
-    "--performance-schema=OFF",  # saves memory we do not need
-    "--innodb-buffer-pool-size=16M",  # a few MB of cache is plenty for lessons
-    "--loose-innodb-log-file-size=8M",  # a small redo log is quicker to create
-    # Flush the redo log about once a second, not at every commit: much faster,
-    # and losing the last second after a power cut is fine for lessons.
+    # Small and fast rather than safe: no binary log (no replica to feed), no
+    # performance schema, a small cache and redo log, the redo log flushed about
+    # once a second, all tables in one file and no doublewrite buffer (tests
+    # create and drop a database each). A crash may lose a throwaway's data.
+    "--skip-log-bin",
+    "--performance-schema=OFF",
+    "--innodb-buffer-pool-size=16M",
+    "--loose-innodb-log-file-size=8M",
     "--innodb-flush-log-at-trx-commit=2",
-    # Tests create and drop a database each: tables in the shared tablespace
-    # (no file per table) and no doublewrite buffer make that several times
-    # faster. A crash may lose a throwaway server's data, which is fine.
     "--innodb-file-per-table=OFF",
     "--loose-innodb-doublewrite=0",
     # MySQL 8 also listens on port 33060 (X protocol); two servers would fight
@@ -62,16 +59,14 @@ def find_programs() -> tuple[str, str | None, str]:
     if server is None:
         raise DatabaseUnavailable(system.missing_message("mariadb"))
     if Path(server).name == "mysqld":  # older MariaDB releases use this name too
-        version = subprocess.run(
-            [server, "--version"], capture_output=True, text=True, check=False
-        ).stdout
-        if "mariadb" not in version.lower():
+        version = subprocess.run([server, "--version"], capture_output=True, text=True)
+        if "mariadb" not in version.stdout.lower():
             return server, None, "MySQL"  # MySQL 8 initialises its own folder
     install = system.which("mariadb-install-db", "mysql_install_db")
     if install is None:
+        message = system.missing_message("mariadb")
         raise DatabaseUnavailable(
-            f"found {server} but not mariadb-install-db; "
-            f"{system.missing_message('mariadb')}"
+            f"found {server} but not mariadb-install-db; {message}"
         )
     return server, install, "MariaDB"
 
@@ -81,12 +76,6 @@ def write_private(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with open(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    """The last lines of a log file ('' when there is none yet)."""
-    text = path.read_text(errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 class ThrowawayServer:
@@ -109,16 +98,13 @@ class ThrowawayServer:
         self.flavour = "MariaDB/MySQL"
         self.server_data = self.data_dir / "data"  # the server's own files
         self.log_file = self.data_dir / "server.log"
-        self.state_file = self.data_dir / "server.json"
-
-    @property
-    def socket_path(self) -> Path:
-        """The private Unix socket root connects through (a path fits ~100 bytes)."""
-        preferred = self.data_dir / "mysqld.sock"
-        if len(str(preferred)) <= 100:
-            return preferred
-        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"lessons-mysql-{digest}.sock"
+        self.state_file = self.data_dir / "server.json"  # pid, port, flavour
+        # The private Unix socket root connects through; its path must fit in
+        # about 100 bytes, which a deep folder does not.
+        self.socket_path = self.data_dir / "mysqld.sock"
+        if len(str(self.socket_path)) > 100:
+            digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:16]
+            self.socket_path = Path(tempfile.gettempdir(), f"lessons-{digest}.sock")
 
     @property
     def password(self) -> str:
@@ -141,11 +127,11 @@ class ThrowawayServer:
         }
 
     def read_state(self) -> dict:
-        """What server.json says: pid, port, flavour ({} when there is none)."""
+        """What server.json says ({} when there is none, or it is half-written)."""
         try:
             return json.loads(self.state_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {}  # none yet, or half-written: as good as none
+            return {}
 
     def write_state(self) -> None:
         state = {"pid": self.pid, "port": self.port, "flavour": self.flavour}
@@ -172,17 +158,35 @@ class ThrowawayServer:
         return self.pid is not None and processes.alive(self.pid)
 
     def initialise(self, server: str, install: str | None) -> None:
-        """Give the server its system tables: a copy of a folder the install
-        program made once for this server program (copying is much faster than
-        installing), made as data.partial, then renamed, so a folder interrupted
-        half-way is never mistaken for a ready one."""
+        """Give the server its system tables, as a copy of a folder the install
+        program made once for this server program (copying is much faster).
+        Each folder is made under a .partial name, then renamed, so one that
+        was interrupted half-way is never taken for a ready one."""
         if self.server_data.exists():
             return
         changed = Path(server).stat().st_mtime_ns  # an upgrade makes a new one
         template = INITIALISED / f"{Path(server).name}-{changed}-{os.geteuid()}"
         if not template.exists():
             partial = template.with_name(f"{template.name}.partial-{os.getpid()}")
-            self.install(server, install, partial)
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            command = [install or server, "--no-defaults", f"--datadir={partial}"]
+            command += [*AS_ROOT, "--loose-innodb-log-file-size=8M"]  # as we run it
+            if install:  # MariaDB: root without a password, no `test` database
+                command += [
+                    "--skip-test-db",
+                    "--auth-root-authentication-method=normal",
+                ]
+            else:
+                command.append("--initialize-insecure")
+            install_log = self.data_dir / "install.log"
+            with install_log.open("wb") as log:
+                done = subprocess.run(command, stdout=log, stderr=log).returncode
+            if done != 0:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise DatabaseUnavailable(
+                    f"could not initialise {partial} (exit code {done}); the end "
+                    f"of {install_log}:\n{processes.tail(install_log)}"
+                )
             try:
                 partial.rename(template)
             except OSError:  # another command made it at the same time
@@ -191,26 +195,6 @@ class ThrowawayServer:
         shutil.rmtree(partial, ignore_errors=True)
         shutil.copytree(template, partial, symlinks=True)
         partial.rename(self.server_data)
-
-    def install(self, server: str, install: str | None, folder: Path) -> None:
-        """Run the install program (MySQL: the server itself) into `folder`."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        common = ["--no-defaults", f"--datadir={folder}", *AS_ROOT]
-        common.append("--loose-innodb-log-file-size=8M")  # as the server uses
-        if install:  # MariaDB: root without a password, no `test` database
-            command = [install, *common, "--skip-test-db"]
-            command.append("--auth-root-authentication-method=normal")
-        else:
-            command = [server, *common, "--initialize-insecure"]
-        install_log = self.data_dir / "install.log"
-        with install_log.open("wb") as log:
-            done = subprocess.run(command, stdout=log, stderr=log, check=False)
-        if done.returncode != 0:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise DatabaseUnavailable(
-                f"could not initialise {folder} (exit code {done.returncode}); "
-                f"the end of {install_log}:\n{tail(install_log)}"
-            )
 
     def start(self) -> dict[str, str]:
         """Start the server (if it is not running yet) and return its settings."""
@@ -242,11 +226,9 @@ class ThrowawayServer:
             *self.options,
             *AS_ROOT,
         ]
-        with self.log_file.open("ab") as log:
-            self.process = processes.start(
-                command, outlive=self.outlive, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=log,
-            )  # fmt: skip
+        self.process = processes.start(
+            command, outlive=self.outlive, log=self.log_file, stdin=subprocess.DEVNULL
+        )
         self.pid = self.process.pid
         try:
             self.wait_until_ready()
@@ -261,25 +243,26 @@ class ThrowawayServer:
     def admin_connection(self, timeout: int = 5):
         """Connect as root through the private socket (root has no password)."""
         return mysql.connector.connect(
-            unix_socket=str(self.socket_path), user="root", connection_timeout=timeout,
-            charset="utf8mb4", collation="utf8mb4_unicode_ci",
-        )  # fmt: skip
+            unix_socket=str(self.socket_path),
+            user="root",
+            connection_timeout=timeout,
+            charset="utf8mb4",
+            collation="utf8mb4_unicode_ci",
+        )
 
-    def wait_until_ready(self) -> None:
+    def wait_until_ready(self, timeout: float = 60.0) -> None:
         """Wait until the server answers a real connection, or fail with its log."""
-        deadline = time.monotonic() + START_TIMEOUT
-        while self.is_running():
+        deadline = time.monotonic() + timeout
+        while self.is_running() and time.monotonic() < deadline:
             try:
                 with self.admin_connection(timeout=2) as connection:
                     connection.ping()
-                    return
+                return
             except mysql.connector.Error:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.1)
+                time.sleep(processes.TICK)
         raise DatabaseUnavailable(
             f"the database server did not start; the end of {self.log_file}:\n"
-            f"{tail(self.log_file)}"
+            f"{processes.tail(self.log_file)}"
         )
 
     def create_user_and_database(self) -> None:
@@ -297,9 +280,8 @@ class ThrowawayServer:
             # 127.0.0.1 is how the steps connect (TCP); localhost is the client's.
             for host in ("127.0.0.1", "localhost"):
                 account = (APP_USER, host, self.password)
-                cursor.execute(
-                    "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", account
-                )
+                sql = "CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s"
+                cursor.execute(sql, account)
                 # The password file may have been replaced: keep them in step.
                 cursor.execute("ALTER USER %s@%s IDENTIFIED BY %s", account)
                 cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s", (APP_USER, host))
