@@ -21,14 +21,12 @@ def dump_dom(
     --virtual-time-budget lets the page's timers and fetches run to completion
     before --dump-dom prints the document. `flags` are more Chromium switches.
     """
-    command = [
-        chromium, "--headless", "--disable-gpu", "--no-first-run",
-        "--no-sandbox",  # Chromium's sandbox refuses to start as root (CI)
-        "--disable-background-networking",  # no calls home on a closed network
-        "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
-        *flags, "--dump-dom", url,
-    ]  # fmt: skip
+    command = [chromium, "--headless", "--disable-gpu", "--no-first-run"]
+    command.append("--no-sandbox")  # Chromium's sandbox refuses to start as root (CI)
+    # No calls home on a closed network.
+    command += ["--disable-background-networking", "--disable-component-update"]
+    command += ["--disable-sync", f"--user-data-dir={profile}"]
+    command += [f"--virtual-time-budget={budget_ms}", *flags, "--dump-dom", url]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=120, check=False
     )

@@ -18,15 +18,18 @@ DATABASE_STATEMENT = re.compile(
 
 def connect(settings: dict[str, str], use_database: bool = True, timeout: int = 5):
     """Open a connection with these settings (close it: use it in a `with`)."""
-    database = settings["MYSQL_DATABASE"] if use_database else None
     return mysql.connector.connect(
-        host=settings["MYSQL_HOST"], port=int(settings["MYSQL_PORT"]),
-        user=settings["MYSQL_USER"], password=settings["MYSQL_PASSWORD"],
-        database=database, connection_timeout=timeout,
+        host=settings["MYSQL_HOST"],
+        port=int(settings["MYSQL_PORT"]),
+        user=settings["MYSQL_USER"],
+        password=settings["MYSQL_PASSWORD"],
+        database=settings["MYSQL_DATABASE"] if use_database else None,
+        connection_timeout=timeout,
         # Say which character set this connection speaks, so an emoji arrives
         # as an emoji whatever the server's own default is.
-        charset="utf8mb4", collation="utf8mb4_unicode_ci",
-    )  # fmt: skip
+        charset="utf8mb4",
+        collation="utf8mb4_unicode_ci",
+    )
 
 
 def server_problem(settings: dict[str, str]) -> str | None:
@@ -50,6 +53,7 @@ def run_admin(settings: dict[str, str], sql: str, parameters=()) -> list:
 
 
 def checked(name: str) -> str:
+    """The name itself, once it is sure to be a safe identifier."""
     if not DATABASE_NAME.match(name):
         raise ValueError(f"database name {name!r} must be 1-64 letters, digits or _")
     return name
@@ -63,9 +67,7 @@ def database_exists(settings: dict[str, str], name: str) -> bool:
 
 def create_database(settings: dict[str, str], name: str) -> dict[str, str]:
     """Create a new, empty utf8mb4 database; return the settings that point at it.
-
-    It fails when one exists: whoever creates a database may drop it later, so
-    we must never "create" one that was someone else's."""
+    It fails when one exists: we may drop what we create, never someone else's."""
     sql = "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
     run_admin(settings, sql.format(checked(name)))
     return {**settings, "MYSQL_DATABASE": name}
@@ -85,9 +87,7 @@ def drop_database(settings: dict[str, str], name: str) -> None:
 
 def load_schema(settings: dict[str, str], schema_sql: str) -> None:
     """Run a schema script (statements ending in `;`) in the settings' database.
-
-    The driver sends the whole script and gives back one result per statement;
-    reading them all makes an error in, say, the third statement raise here."""
+    Reading every statement's result makes an error in a later one raise here."""
     found = DATABASE_STATEMENT.search(schema_sql)
     if found:
         raise ValueError(

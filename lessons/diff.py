@@ -21,57 +21,41 @@ NOT_CODE_SUFFIXES = (".md", ".json", ".toml")
 
 def is_code(name: str) -> bool:
     """True for a file of the lesson's code: app.py, schema.sql, deploy/... ."""
-    parts = name.split("/")
-    return not NOT_CODE_FOLDERS & set(parts) and not name.endswith(NOT_CODE_SUFFIXES)
+    in_folder = NOT_CODE_FOLDERS & set(name.split("/"))
+    return not in_folder and not name.endswith(NOT_CODE_SUFFIXES)
 
 
-def lesson_files(folder: Path, everything: bool = True) -> dict[str, Path]:
-    """The step's files, keyed by their relative path (only its code, if asked)."""
-    files = Step("", folder).files()
-    named = {path.relative_to(folder).as_posix(): path for path in files}
-    return {name: path for name, path in named.items() if everything or is_code(name)}
-
-
-def read_lines(path: Path | None) -> list[str] | None:
-    """The file's lines, [] when absent, None when it is not text."""
-    if path is None:
-        return []
-    try:
-        return path.read_text(encoding="utf-8").splitlines(keepends=True)
-    except UnicodeDecodeError:
-        return None
-
-
-def read_bytes(path: Path | None) -> bytes:
-    """The file's bytes, b"" when absent."""
-    return path.read_bytes() if path else b""
+def lesson_files(folder: Path, everything: bool) -> dict[str, Path]:
+    """The step's files (only its code, unless `everything`), by relative path."""
+    files = [
+        (path.relative_to(folder).as_posix(), path) for path in Step("", folder).files()
+    ]
+    return {name: path for name, path in files if everything or is_code(name)}
 
 
 def file_diffs(old: Path, new: Path, everything: bool = False) -> list[tuple]:
-    """(name, unified diff text) for each file that differs between two steps.
-
-    Only the code by default: the tests, READMEs and data change with every
-    lesson too, but they are not what it teaches. `everything` shows them all.
-    A file the new step no longer has comes as (name, "Only in OLD: name").
-    """
-    old_files = lesson_files(old, everything)
-    new_files = lesson_files(new, everything)
+    """(name, unified diff text) for each file that differs between two steps;
+    a file the new step no longer has comes as (name, "Only in OLD: name")."""
+    old_files, new_files = lesson_files(old, everything), lesson_files(new, everything)
     found = []
     for name in sorted(old_files.keys() | new_files.keys()):
         if name not in new_files:
             found.append((name, f"Only in {old.name}: {name}\n"))
             continue
-        before = read_lines(old_files.get(name))
-        after = read_lines(new_files.get(name))
+        before = old_files[name].read_bytes() if name in old_files else b""
+        after = new_files[name].read_bytes()
         old_label = f"{old.name}/{name}" if name in old_files else "/dev/null"
         new_label = f"{new.name}/{name}"
-        if before is None or after is None:
-            if read_bytes(old_files.get(name)) != read_bytes(new_files.get(name)):
+        try:
+            before_lines = before.decode("utf-8").splitlines(keepends=True)
+            after_lines = after.decode("utf-8").splitlines(keepends=True)
+        except UnicodeDecodeError:
+            if before != after:
                 found.append(
                     (name, f"Binary files {old_label} and {new_label} differ\n")
                 )
             continue
-        lines = difflib.unified_diff(before, after, old_label, new_label)
+        lines = difflib.unified_diff(before_lines, after_lines, old_label, new_label)
         # A last line without a newline would glue itself to the next header.
         text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
         if text:
@@ -85,14 +69,11 @@ def diff_steps(old: Path, new: Path, everything: bool = False) -> str:
 
 
 def docs_diff(old: Path, new: Path) -> str:
-    """The step page's "what changed": one folded block per file, not searched.
-
-    Each file gets its own block, titled with its name and its counts of added
-    and removed lines, folded until the reader opens it; the whole is left out
-    of the site's search (data-search-exclude), which should find the lesson's
-    words, not every line of a diff. The wrapper is a <section>, a tag used
-    nowhere inside: Material's search tells elements apart by their tag alone,
-    so the first inner </div> would end a <div>'s exclusion.
+    """The step page's "what changed": a folded block per file, titled with its
+    name and counts of added and removed lines, all left out of the site's
+    search (data-search-exclude: it should find the lesson's words). The wrapper
+    is a <section>, a tag used nowhere inside: Material's search tells elements
+    apart by tag alone, so the first inner </div> would end a <div>'s exclusion.
     """
     parts = ['<section markdown data-search-exclude="true">\n']
     for name, text in file_diffs(old, new):
@@ -112,11 +93,8 @@ def docs_diff(old: Path, new: Path) -> str:
 
 
 def write_docs_diffs(steps: list, folder: Path) -> list[Path]:
-    """Write docs/diffs/NN.md for each step against the one before it.
-
-    The docs site shows these files on each step's page; the docs tests check
-    that they are current, so run `lessons diff --write` after changing a step.
-    """
+    """Write docs/diffs/NN.md for each step against the one before it (each
+    step's page shows it; the docs tests check that it is current)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for old, new in itertools.pairwise(steps):  # (01, 02), (02, 03), ...

@@ -88,7 +88,7 @@ def process_stat(pid: int) -> list[str]:
 
 
 def start_time(pid: int) -> str | None:
-    # With the pid it names one process for good: a reused pid starts later.
+    """With the pid, it names one process for good: a reused pid starts later."""
     fields = process_stat(pid)
     return fields[19] if len(fields) > 19 else None
 
@@ -204,11 +204,9 @@ def running(
 
 @contextlib.contextmanager
 def interrupt_on_termination() -> Iterator[None]:
-    """Treat SIGTERM and SIGHUP like Ctrl-C in the block, so cleanup code runs.
-
-    By default those signals (`kill`, a closed terminal, a CI timeout) end
-    Python at once, skipping every `finally`. The old handlers come back after.
-    """
+    """Treat SIGTERM and SIGHUP like Ctrl-C in the block, so cleanup code runs:
+    by default those signals (`kill`, a closed terminal, a CI timeout) end
+    Python at once, skipping every `finally`. The old handlers come back after."""
 
     def interrupt(signal_number: int, frame: object) -> None:
         raise KeyboardInterrupt(f"stopped by signal {signal_number}")

@@ -17,10 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STEP_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 # What a learner's tools put in a step folder: never part of a lesson. Every
 # tool and test walks a step through Step.files(), which leaves these out.
-IGNORED_NAMES = {
-    "__pycache__", ".pytest_cache", ".ruff_cache", "venv", ".venv", ".lessons",
-    "site", ".env", "node_modules",
-}  # fmt: skip
+IGNORED_NAMES = {"__pycache__", ".pytest_cache", ".ruff_cache", "venv", ".venv"}
+IGNORED_NAMES |= {".lessons", "site", ".env", "node_modules"}
 IGNORED_SUFFIXES = (".pyc", ".pyo", ".log", ".pid")
 
 
@@ -36,19 +34,17 @@ class Step:
     path: Path
 
     @property
-    def name(self) -> str:  # the folder name, e.g. `01_raw_wsgi`
-        return self.path.name
+    def name(self) -> str:
+        return self.path.name  # the folder name, e.g. `01_raw_wsgi`
 
     def files(self) -> list[Path]:
         """The step's own files, sorted: no virtual environment, cache or log."""
         found = []
         for folder, names, files in os.walk(self.path):
-            names[:] = sorted(name for name in names if name not in IGNORED_NAMES)
-            found += [
-                Path(folder) / name
-                for name in sorted(files)
-                if name not in IGNORED_NAMES and not name.endswith(IGNORED_SUFFIXES)
-            ]
+            names[:] = [name for name in names if name not in IGNORED_NAMES]
+            for name in files:
+                if name not in IGNORED_NAMES and not name.endswith(IGNORED_SUFFIXES):
+                    found.append(Path(folder) / name)
         return sorted(found)
 
     @property

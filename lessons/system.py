@@ -29,22 +29,34 @@ class Part:
 
 PARTS = {
     "mariadb": Part(
-        "MariaDB/MySQL server", ("mariadbd", "mysqld"), "mariadb-server", "mariadb",
+        "MariaDB/MySQL server",
+        ("mariadbd", "mysqld"),
+        "mariadb-server",
+        "mariadb",
         "steps 04-05 (the throwaway database)",
     ),
     "nginx": Part(
-        "nginx", ("nginx",), "nginx", "nginx",
+        "nginx",
+        ("nginx",),
+        "nginx",
+        "nginx",
         "step 05's production chain (nginx -> gunicorn -> app)",
     ),
     "chromium": Part(
-        "Chromium (headless)", ("chromium", "chromium-browser", "google-chrome"),
-        "chromium", "--cask chromium", "the CORS browser test and the docs tests",
+        "Chromium (headless)",
+        ("chromium", "chromium-browser", "google-chrome"),
+        "chromium",
+        "--cask chromium",
+        "the CORS browser test and the docs tests",
     ),
     "wrk": Part(
-        "wrk (HTTP load generator)", ("wrk",), "wrk", "wrk",
+        "wrk (HTTP load generator)",
+        ("wrk",),
+        "wrk",
+        "wrk",
         "lessons bench servers, at its fastest",
     ),
-}  # fmt: skip
+}
 
 # Server programs live in sbin folders, which are not on a normal user's PATH.
 EXTRA_FOLDERS = ("/usr/sbin", "/usr/local/sbin", "/opt/homebrew/bin")
