@@ -121,13 +121,14 @@ def stop_leftovers() -> list[int]:
     return stopped
 
 
-def stop_group(pid: int, timeout: float = 10.0, first: int = signal.SIGTERM) -> None:
-    """Send `first` to the process group of `pid`, then SIGKILL if it takes
-    longer than `timeout` seconds; return once `pid` has ended."""
-    for signal_number, patience in ((first, timeout), (signal.SIGKILL, 5)):
+def stop_group(pid: int, timeout: float = 10.0, at_once: bool = False) -> None:
+    """SIGTERM the process group of `pid`, then SIGKILL it if it takes longer
+    than `timeout` seconds (`at_once`: SIGKILL straight away); wait for `pid`."""
+    patience = {signal.SIGTERM: timeout, signal.SIGKILL: 5.0}  # seconds
+    for signal_number in [signal.SIGKILL] if at_once else patience:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal_number)
-        deadline = time.monotonic() + patience
+        deadline = time.monotonic() + patience[signal_number]
         while time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
@@ -136,11 +137,10 @@ def stop_group(pid: int, timeout: float = 10.0, first: int = signal.SIGTERM) -> 
             time.sleep(TICK)
 
 
-def stop(process: subprocess.Popen, timeout: float = 10.0, **how) -> None:
-    """Stop a process we started and everything it forked; safe to repeat.
-    `first=signal.SIGKILL` stops it at once (see stop_group)."""
+def stop(process: subprocess.Popen, timeout: float = 10.0, at_once: bool = False):
+    """Stop a process we started and everything it forked; safe to repeat."""
     if process.poll() is None:
-        stop_group(process.pid, timeout, **how)
+        stop_group(process.pid, timeout, at_once)
         process.wait()
     with contextlib.suppress(OSError):
         (STARTED / f"{process.pid}.json").unlink()
@@ -181,7 +181,11 @@ def tail(path: Path, characters: int = 3000) -> str:
 
 @contextlib.contextmanager
 def running(
-    command: list[str], port: int, log: Path | None = None, **options
+    command: list[str],
+    port: int,
+    log: Path | None = None,
+    stop_at_once: bool = False,
+    **options,
 ) -> Iterator[subprocess.Popen]:
     """Run a server that listens on 127.0.0.1:port for the `with` block.
 
@@ -199,7 +203,7 @@ def running(
         try:
             yield process
         finally:
-            stop(process)
+            stop(process, at_once=stop_at_once)
 
 
 @contextlib.contextmanager
