@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from lessons import listening, processes, settings, system
+from lessons.cli import main
 from lessons.diff import diff_steps
 from lessons.processes import free_port, wait_for_port
 from lessons.steps import ROOT, Step, UnknownStep, all_steps, find_step
@@ -30,6 +31,14 @@ def lessons(*arguments: str) -> subprocess.CompletedProcess:
     """Run `lessons ARGUMENTS` and capture what it prints."""
     command = [sys.executable, "-m", "lessons", *arguments]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def lessons_here(capsys, *arguments: str) -> subprocess.CompletedProcess:
+    """The same through its entry point in this process (quicker), for the
+    commands that stop at wrong input before they start anything."""
+    code = main(list(arguments))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(arguments, code, captured.out, captured.err)
 
 
 def test_list_shows_every_step_folder_with_its_title():
@@ -63,20 +72,22 @@ def test_an_unknown_step_names_the_real_ones():
         (["fly"], "No such command 'fly'"),
     ],
 )
-def test_wrong_input_gets_one_clear_line_and_a_non_zero_exit(arguments, expected):
-    result = lessons(*arguments)
+def test_wrong_input_gets_one_clear_line_and_a_non_zero_exit(
+    capsys, arguments, expected
+):
+    result = lessons_here(capsys, *arguments)
     assert result.returncode == 2
     assert expected in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 
 
-def test_run_refuses_a_port_that_is_in_use():
+def test_run_refuses_a_port_that_is_in_use(capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = lessons("run", "01", "--port", str(port))
+        result = lessons_here(capsys, "run", "01", "--port", str(port))
     assert result.returncode == 2
     assert f"port {port} is already in use" in result.stderr
     assert "--port" in result.stderr  # and says how to pick another
@@ -167,8 +178,10 @@ def test_doctor_reports_python_packages_and_system_parts():
 
 
 @pytest.mark.parametrize("host", ["999.1.1.1", "::1", "no-such-host.invalid"])
-def test_run_refuses_a_host_it_cannot_listen_on_in_one_line(host):
-    result = lessons("run", "01", "--host", host, "--port", str(free_port()))
+def test_run_refuses_a_host_it_cannot_listen_on_in_one_line(capsys, host):
+    result = lessons_here(
+        capsys, "run", "01", "--host", host, "--port", str(free_port())
+    )
     assert result.returncode == 2
     assert f"--host {host} is not" in result.stderr
     assert "Traceback" not in result.stderr
@@ -236,11 +249,11 @@ def test_a_venv_in_a_step_folder_is_not_part_of_the_step(step_with_a_venv):
     step = step_with_a_venv
     assert not [path for path in step.files() if "venv" in path.parts]
     assert f"{step.name}/venv/" not in diff_steps(find_step("01").path, step.path)
+    command = [sys.executable, "-m", "pytest", "tests/test_docs.py", "-q"]
+    command += ["-p", "no:cacheprovider", "-k", "copied_from_a_step_file and 02"]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_docs.py", "-q", "-p",
-         "no:cacheprovider", "-k", "copied_from_a_step_file and 02"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     assert result.returncode == 0, result.stdout[-2000:]
     assert "1 passed" in result.stdout
 
@@ -251,10 +264,10 @@ def test_make_clean_leaves_a_venv_s_caches_alone(tmp_path):
     theirs.mkdir(parents=True)
     ours.mkdir()
     makefile = str(ROOT / "Makefile")
+    command = ["make", "-s", "-f", makefile, "clean-caches"]
     done = subprocess.run(
-        ["make", "-s", "-f", makefile, "clean-caches"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        command, cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert not ours.exists()
     assert theirs.exists()
@@ -280,9 +293,12 @@ def test_nothing_outlives_a_killed_lessons_run_05_production():
     port = free_port()
     command = [sys.executable, "-m", "lessons", "run", "05", "--production"]
     run = subprocess.Popen(
-        [*command, "--port", str(port)], cwd=ROOT, env=without_mysql_settings(),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [*command, "--port", str(port)],
+        cwd=ROOT,
+        env=without_mysql_settings(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port, run, timeout=60)
         children = started_by(run.pid)
@@ -420,9 +436,12 @@ def test_make_run_serves_the_step_on_the_port_it_is_given():
     port = free_port()
     make = ["make", "-s", "run", "STEP=01", f"PORT={port}"]
     run = subprocess.Popen(
-        make, cwd=ROOT, start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        make,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         listening_on("127.0.0.1", port, run, timeout=60)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/hello?name=Ada") as reply:
@@ -436,10 +455,10 @@ def test_make_run_serves_the_step_on_the_port_it_is_given():
     ("target", "port"), [("run", "70000"), ("docs", "http"), ("docs", "0")]
 )
 def test_make_refuses_a_bad_port_in_one_line(target, port):
+    command = ["make", "-s", target, f"PORT={port}"]
     done = subprocess.run(
-        ["make", "-s", target, f"PORT={port}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode != 0
     # One line from the course; make adds its own "make: *** [...] Error 2".
     ours = [line for line in done.stderr.splitlines() if not line.startswith("make")]
@@ -468,14 +487,14 @@ def test_make_takes_host_and_port_from_its_command_line_only():
     assert dry_run("run", "STEP=02", "PORT=5001")[-4:] == wanted
 
 
-def test_a_port_in_use_is_refused_with_a_free_one_to_try():
+def test_a_port_in_use_is_refused_with_a_free_one_to_try(capsys):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = lessons("docs", "--port", str(port))
-        suggested = re.search(r"lessons docs --port (\d+) \(make docs PORT=\1\)$",
-                              result.stderr.strip())  # fmt: skip
+        result = lessons_here(capsys, "docs", "--port", str(port))
+        wanted = r"lessons docs --port (\d+) \(make docs PORT=\1\)$"
+        suggested = re.search(wanted, result.stderr.strip())
         assert result.returncode == 2
         assert result.stderr.startswith(f"lessons: port {port} is already in use")
         assert len(result.stderr.strip().splitlines()) == 1
@@ -486,9 +505,10 @@ def test_a_port_in_use_is_refused_with_a_free_one_to_try():
             probe.bind(("127.0.0.1", free))  # it really is free
 
 
-def test_a_host_that_is_not_this_machine_s_is_refused_in_one_line():
+def test_a_host_that_is_not_this_machine_s_is_refused_in_one_line(capsys):
     # 192.0.2.0/24 is for documentation (RFC 5737): no machine has it.
-    result = lessons("docs", "--host", "192.0.2.10", "--port", str(free_port()))
+    arguments = ["docs", "--host", "192.0.2.10", "--port", str(free_port())]
+    result = lessons_here(capsys, *arguments)
     assert result.returncode == 2
     assert result.stderr.startswith(
         "lessons: --host 192.0.2.10 is not an address of this machine; "
