@@ -94,10 +94,8 @@ def production_chain(
     # "nobody" and must still reach their buffer folders.
     folder = Path(tempfile.mkdtemp(prefix="lessons-production-"))
     folder.chmod(0o755)
-    logs = {"nginx access": "access.log", "nginx errors": "error.log"}
-    logs = {k: folder / v for k, v in logs.items()} | {
-        name: folder / f"{name}.log" for name in names
-    }
+    logs = {"nginx access": folder / "access.log", "nginx errors": folder / "error.log"}
+    logs |= {name: folder / f"{name}.log" for name in names}
     # nginx and the app must allow the same origins: one list for both.
     origins = settings.get("CORS_ORIGINS") or os.environ.get("CORS_ORIGINS")
     origins = origins or default_origins(step_path)

@@ -176,7 +176,7 @@ class ThrowawayServer:
                     "--skip-test-db",
                     "--auth-root-authentication-method=normal",
                 ]
-            else:
+            else:  # MySQL: the server makes its own, root without a password
                 command.append("--initialize-insecure")
             install_log = self.data_dir / "install.log"
             with install_log.open("wb") as log:
