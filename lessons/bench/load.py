@@ -283,11 +283,10 @@ def pool_race(settings: dict[str, str], rounds, duration, use_wrk) -> tuple:
     return runs, parts, note, opened
 
 
-def pool(duration=DURATION, rounds=ROUNDS, use_wrk=True) -> common.Result:
-    """A new database connection per request, or a pool: step 05 under gunicorn."""
-    with database_with_books(1000) as (settings, _seconds):
-        runs, parts, note, opened = pool_race(settings, rounds, duration, use_wrk)
-        parts.update(database_version(settings))
+def pool_result(settings: dict[str, str], rounds, duration, use_wrk) -> common.Result:
+    """The `pool` benchmark on the database `settings` (books 1 to 1000 in it)."""
+    runs, parts, note, opened = pool_race(settings, rounds, duration, use_wrk)
+    parts.update(database_version(settings))
     counted = []
     for label, count in opened.items():
         answered = sum(load.requests for c in CONNECTIONS for load in runs[label, c])
@@ -297,3 +296,9 @@ def pool(duration=DURATION, rounds=ROUNDS, use_wrk=True) -> common.Result:
     found = rate_table(runs, "database connections", PER_REQUEST, "÷ no pool")
     text = common.measured_text([found], [note, opened_note], parts)
     return common.Result({"pool": text})
+
+
+def pool(duration=DURATION, rounds=ROUNDS, use_wrk=True) -> common.Result:
+    """A new database connection per request, or a pool: step 05 under gunicorn."""
+    with database_with_books(1000) as (settings, _seconds):
+        return pool_result(settings, rounds, duration, use_wrk)
