@@ -32,7 +32,8 @@ def targets_text(checks: list[common.Check]) -> str:
         for check in checks
     ]
     met = f"{sum(check.passed for check in checks)} of {len(checks)} targets met"
-    return f"{met} in this run.\n\n{common.table(['target', 'measured', 'result'], rows)}\n"
+    table = common.table(["target", "measured", "result"], rows)
+    return f"{met} in this run.\n\n{table}\n"
 
 
 def main(names: list[str], write: bool, folder=MEASUREMENTS) -> int:
@@ -73,7 +74,8 @@ def main(names: list[str], write: bool, folder=MEASUREMENTS) -> int:
         checks += result.checks
         print("", *result.texts.values(), sep="\n", flush=True)
     texts["targets"] = targets_text(checks)
-    print(texts["targets"])
+    if checks:
+        print(texts["targets"])
     if missing:
         print(f"Not run: {', '.join(missing)} (see above); nothing was written.")
         return 1

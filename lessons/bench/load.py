@@ -1,21 +1,19 @@
 """Benchmarks `servers` and `pool`: servers taking turns under the same HTTP load.
 
-The load comes from wrk (written in C, it sends far more requests than a Python
-server can answer) or, without it, from Python threads, which Python slows
-down: the instant server of `servers` shows that ceiling. Both keep each
-connection open between requests (keep-alive, RFC 9112 §9.3).
+The load comes from wrk: written in C, it sends far more requests than a Python
+server can answer, and keeps each connection open between requests (keep-alive,
+RFC 9112 §9.3). Without wrk these two benchmarks do not run: a load generator in
+Python would mostly measure itself.
 """
 
 import contextlib
-import http.client
 import importlib.metadata
 import os
 import re
 import statistics
 import subprocess
 import sys
-import threading
-import time
+import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,9 +24,12 @@ from lessons.processes import free_port, running
 from lessons.production import GUNICORN_COMMAND
 from lessons.steps import ROOT
 
-CONNECTIONS = (1, 8)  # connections open at the same time
-ROUNDS = 3  # each figure is the median of this many runs
-DURATION = 3.0  # seconds per run
+# Each figure is the median of 3 runs of 3 seconds, with 1 and with 8
+# connections open at the same time: (rounds, seconds per run, connections).
+SIZES = (3, 3, (1, 8))
+POOL_SIZE = 5
+PER_REQUEST = "a new connection per request"
+POOLED = f"a pool of {POOL_SIZE} per worker"
 # wsgiref has no command line for serving your own app, so we give it one.
 WSGIREF_PROGRAM = """\
 import sys
@@ -52,34 +53,25 @@ async def serve():
     await server.serve_forever()
 asyncio.run(serve())
 """
-STEP01 = "step 01 `server.py`"
-WSGIREF = "`wsgiref.simple_server`"
+STEP01, WSGIREF = "step 01 `server.py`", "`wsgiref.simple_server`"
 INSTANT = "instant answer, no app (the ceiling)"
-GUNICORN = ["-m", "gunicorn", "--no-control-socket", "--workers=2"]
-# Each server of `servers` and how Python starts it in step 01's folder, on
-# the port that takes the place of {port}.
+GUNICORN = ["-m", "gunicorn", "--no-control-socket", "--workers=2", "app:application"]
+# The servers of `servers`: how Python starts each in step 01's folder, on the
+# port that takes the place of {port}.
 SERVERS = {
     STEP01: ["server.py", "--port={port}", "app:application"],
     WSGIREF: ["-c", WSGIREF_PROGRAM, "{port}"],
     # sync: gunicorn's default, one request at a time per worker.
-    "gunicorn, 2 sync workers": [
-        *GUNICORN,
-        "--bind=127.0.0.1:{port}",
-        "app:application",
-    ],
+    "gunicorn, 2 sync workers": [*GUNICORN, "--bind=127.0.0.1:{port}"],
     # gthread: a pool of threads in each worker, keep-alive connections.
     "gunicorn, 2 gthread workers × 8 threads": [
         *GUNICORN,
         "--bind=127.0.0.1:{port}",
         "--worker-class=gthread",
         "--threads=8",
-        "app:application",
     ],
     INSTANT: ["-c", INSTANT_PROGRAM, "{port}"],
 }
-POOL_SIZE = 5
-PER_REQUEST = "a new connection per request"
-POOLED = f"a pool of {POOL_SIZE} per worker"
 
 
 class Load(NamedTuple):
@@ -101,15 +93,15 @@ def wrk_seconds(text: str) -> float:
 
 def parse_wrk(output: str) -> Load:
     """Read what `wrk --latency` printed (failure lines only when some failed)."""
-    answered = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
+    answered = re.search(r"(\d+) requests in (\S+),", output)
     p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)[1]
     p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)[1]
     errors = re.search(r"Socket errors: (.*)", output)  # connect 0, read 2, ...
     not_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     failures = sum(map(int, re.findall(r"\d+", errors[1]))) if errors else 0
     failures += int(not_ok[1]) if not_ok else 0
-    seconds = wrk_seconds(answered[2])
-    return Load(int(answered[1]), seconds, wrk_seconds(p50), wrk_seconds(p99), failures)
+    seconds = [wrk_seconds(text) for text in (answered[2], p50, p99)]
+    return Load(int(answered[1]), *seconds, failures)
 
 
 def wrk_load(wrk: str, port: int, path: str, connections: int, duration: float):
@@ -118,86 +110,44 @@ def wrk_load(wrk: str, port: int, path: str, connections: int, duration: float):
     command = [wrk, "--latency", f"--threads={connections}"]
     command += [f"--connections={connections}", f"--duration={seconds}s"]
     command.append(f"http://127.0.0.1:{port}{path}")
-    done = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=seconds + 30
-    )
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
     return parse_wrk(done.stdout)
 
 
-def python_load(port: int, path: str, connections: int, duration: float) -> Load:
-    """GET `path` for `duration` seconds from a thread per keep-alive connection."""
-    latencies, failures = [], []
-    deadline = time.perf_counter() + duration
-
-    def one_connection() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            try:
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()  # the request is done when its body is read
-            except (OSError, http.client.HTTPException):
-                failures.append(path)
-                connection.close()  # the next request connects again
-                continue
-            latencies.append(time.perf_counter() - started)
-            if not 200 <= response.status < 400:
-                failures.append(path)
-        connection.close()
-
-    threads = [threading.Thread(target=one_connection) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()  # the nearest rank: p99 of 200 latencies is the 198th
-    p99 = latencies[-(-len(latencies) * 99 // 100) - 1]
-    p50 = latencies[(len(latencies) - 1) // 2]
-    return Load(len(latencies), duration, p50, p99, len(failures))
-
-
-def race(servers: dict, cwd: Path, path: str, rounds, duration, use_wrk, count=None):
+def race(servers: dict, cwd: Path, path: str, sizes: tuple, count=None) -> tuple:
     """Start every server (label -> command, port, environment), then load each
-    in turn, round after round, so a busy moment hits them alike. Returns the
-    runs, the versions and the load's note for the page, and per server how
-    much `count()` grew during its runs."""
-    wrk = system.find("wrk") if use_wrk else None
+    in turn, round after round, so a busy moment hits them alike. `sizes` are
+    (rounds, seconds per run, connections). Returns the runs ({(label,
+    connections): [Load]}), the versions and the note for the page, and per
+    server how much `count()` grew during its runs."""
+    rounds, duration, connections = sizes
+    wrk = system.find("wrk")
+    if wrk is None:
+        raise common.BenchmarkUnavailable(system.missing_message("wrk"))
     try:
         parts = {"gunicorn": importlib.metadata.version("gunicorn")}
     except importlib.metadata.PackageNotFoundError:
         raise common.BenchmarkUnavailable("no gunicorn: run make install") from None
-    runs, grew = {}, dict.fromkeys(servers, 0)  # runs: (label, connections) -> [Load]
-    count = count or (lambda: 0)
+    version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout
+    parts["wrk"] = version.split()[1]  # "wrk 4.2.0 [epoll] Copyright (C) ..."
+    runs, grew = {}, dict.fromkeys(servers, 0)
     with contextlib.ExitStack() as stack:
         for command, port, env in servers.values():
             # Every server logs to /dev/null: a file or a terminal would cost.
             log = Path(os.devnull)
             stack.enter_context(running(command, port, log, cwd=cwd, env=env))
-        for _command, port, _env in servers.values():  # imports, first connections
-            python_load(port, path, connections=2, duration=0.1)
+            # One untimed request: what a server does only once is not timed.
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
         for number in range(rounds):
             print(f"  round {number + 1} of {rounds}", flush=True)
-            for connections in CONNECTIONS:
+            for concurrency in connections:
                 for label, (_command, port, _env) in servers.items():
-                    before = count()
-                    if wrk:
-                        load = wrk_load(wrk, port, path, connections, duration)
-                    else:
-                        load = python_load(port, path, connections, duration)
-                    grew[label] += count() - before
-                    runs.setdefault((label, connections), []).append(load)
-    if wrk:
-        version = subprocess.run([wrk, "-v"], capture_output=True, text=True)
-        parts["wrk"] = version.stdout.split()[1]  # "wrk 4.2.0 [epoll] Copyright..."
-        note = "Load from wrk with one thread per connection"
-    else:
-        note = (
-            "wrk is not installed (sudo apt install wrk), so the load comes from "
-            "Python threads, one keep-alive `http.client` connection each (Python "
-            "limits how fast they send: compare every row with the ceiling row)"
-        )
-    note += f", {duration:g} s per run; each figure is the median of {rounds} runs."
+                    before = count() if count else 0
+                    load = wrk_load(wrk, port, path, concurrency, duration)
+                    grew[label] += count() - before if count else 0
+                    runs.setdefault((label, concurrency), []).append(load)
+    note = f"Load from wrk with one thread per connection, {duration:g} s per run; "
+    note += f"each figure is the median of {rounds} runs."
     failures = sum(load.failures for loads in runs.values() for load in loads)
     if failures:
         note += f" {failures:,} requests failed (errors or non-2xx answers)."
@@ -215,40 +165,43 @@ def rate_table(runs: dict, server: str, baseline: str, ratio: str) -> str:
     order, with the rate divided by the `baseline` server's."""
     rows = []
     for (label, connections), loads in runs.items():
-        p50 = common.milliseconds(statistics.median(load.p50 for load in loads))
-        p99 = common.milliseconds(statistics.median(load.p99 for load in loads))
-        versus = rate(runs, label, connections) / rate(runs, baseline, connections)
-        versus = "—" if label == INSTANT else common.times(versus)
-        speed = f"{rate(runs, label, connections):,.0f}"
-        rows.append([str(connections), label, speed, p50, p99, versus])
+        speed = rate(runs, label, connections)
+        versus = common.times(speed / rate(runs, baseline, connections))
+        row = [str(connections), label, f"{speed:,.0f}"]
+        for latency in ([load.p50 for load in loads], [load.p99 for load in loads]):
+            row.append(common.milliseconds(statistics.median(latency)))
+        rows.append([*row, "—" if label == INSTANT else versus])
     headers = ["connections", server, "requests/s", "p50", "p99", ratio]
     return common.table(headers, rows, "rlrrrr")
 
 
-def servers(duration=DURATION, rounds=ROUNDS, use_wrk=True) -> common.Result:
+def servers(sizes: tuple = SIZES) -> common.Result:
     """Step 01's server against wsgiref and gunicorn, serving step 01's app."""
     contenders = {}
     for label, arguments in SERVERS.items():
         port = free_port()
-        command = [arg.replace("{port}", str(port)) for arg in arguments]
+        command = [argument.replace("{port}", str(port)) for argument in arguments]
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         contenders[label] = ([sys.executable, *command], port, environment)
-    folder = ROOT / "01_raw_wsgi"
-    path = "/hello?name=bench"
-    runs, parts, note, _ = race(contenders, folder, path, rounds, duration, use_wrk)
+    folder, path = ROOT / "01_raw_wsgi", "/hello?name=bench"
+    runs, parts, note, _ = race(contenders, folder, path, sizes)
     checks = []
-    for connections, claim in ((1, "at least as fast as"), (8, "faster than")):
+    for connections in sizes[2]:
         ours, theirs = rate(runs, STEP01, connections), rate(runs, WSGIREF, connections)
-        passed = ours >= theirs if connections == 1 else ours > theirs
         ratio = common.times(ours / theirs)
         measured = f"{ours:,.0f} vs {theirs:,.0f} requests/s ({ratio})"
-        plural = "connection" if connections == 1 else "connections"
-        target = f"step 01's server {claim} wsgiref with {connections} {plural}"
-        checks.append(common.Check(target, passed, measured))
+        if connections == 1:
+            target, passed = (
+                "at least as fast as wsgiref with 1 connection",
+                ours >= theirs,
+            )
+        else:
+            target = f"faster than wsgiref with {connections} connections"
+            passed = ours > theirs
+        checks.append(common.Check(f"step 01's server {target}", passed, measured))
     found = rate_table(runs, "server", WSGIREF, "requests/s ÷ wsgiref")
-    return common.Result(
-        {"servers": common.measured_text([found], [note], parts)}, checks
-    )
+    text = common.measured_text([found], [note], parts)
+    return common.Result({"servers": text}, checks)
 
 
 def connections_opened(settings: dict[str, str]) -> int:
@@ -258,9 +211,9 @@ def connections_opened(settings: dict[str, str]) -> int:
         return int(cursor.fetchone()[1])
 
 
-def pool_race(settings: dict[str, str], rounds, duration, use_wrk) -> tuple:
-    """Step 05 under two gunicorns of 2 workers, without and with a pool: the
-    runs, versions and note of race(), and the database connections each opened."""
+def pool_result(settings: dict[str, str], sizes: tuple = SIZES) -> common.Result:
+    """Step 05 under two gunicorns of 2 workers, without and with a pool of
+    database connections, on the database `settings` (books 1 to 1000)."""
     contenders = {}
     for label, pool_size in ((PER_REQUEST, 0), (POOLED, POOL_SIZE)):
         port = free_port()
@@ -269,36 +222,24 @@ def pool_race(settings: dict[str, str], rounds, duration, use_wrk) -> tuple:
         env = {**os.environ, **settings, "MYSQL_POOL_SIZE": str(pool_size)}
         env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
         contenders[label] = (GUNICORN_COMMAND, port, env)
+    count = lambda: connections_opened(settings)  # noqa: E731
     runs, parts, note, grew = race(
-        contenders,
-        common.STEP05,
-        "/books/500",
-        rounds,
-        duration,
-        use_wrk,
-        count=lambda: connections_opened(settings),
+        contenders, common.STEP05, "/books/500", sizes, count
     )
-    # Each reading of the counter opens a connection itself: one per run.
-    opened = {label: grew[label] - rounds * len(CONNECTIONS) for label in grew}
-    return runs, parts, note, opened
-
-
-def pool_result(settings: dict[str, str], rounds, duration, use_wrk) -> common.Result:
-    """The `pool` benchmark on the database `settings` (books 1 to 1000 in it)."""
-    runs, parts, note, opened = pool_race(settings, rounds, duration, use_wrk)
     parts.update(database_version(settings))
     counted = []
-    for label, count in opened.items():
-        answered = sum(load.requests for c in CONNECTIONS for load in runs[label, c])
-        counted.append(f"{label}: {count:,} for {answered:,} requests")
-    opened_note = "Database connections opened, from the server's `Connections` "
-    opened_note += f"counter: {'; '.join(counted)}."
+    for label, (_command, _port, _env) in contenders.items():
+        # Each reading of the counter opens a connection itself: one per run.
+        opened = grew[label] - sizes[0] * len(sizes[2])
+        answered = sum(load.requests for c in sizes[2] for load in runs[label, c])
+        counted.append(f"{label}: {opened:,} for {answered:,} requests")
+    counter = "Database connections opened, from the server's `Connections` counter: "
+    notes = [note, counter + "; ".join(counted) + "."]
     found = rate_table(runs, "database connections", PER_REQUEST, "÷ no pool")
-    text = common.measured_text([found], [note, opened_note], parts)
-    return common.Result({"pool": text})
+    return common.Result({"pool": common.measured_text([found], notes, parts)})
 
 
-def pool(duration=DURATION, rounds=ROUNDS, use_wrk=True) -> common.Result:
+def pool(sizes: tuple = SIZES) -> common.Result:
     """A new database connection per request, or a pool: step 05 under gunicorn."""
     with database_with_books(1000) as (settings, _seconds):
-        return pool_result(settings, rounds, duration, use_wrk)
+        return pool_result(settings, sizes)

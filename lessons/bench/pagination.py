@@ -115,19 +115,18 @@ def database_with_books(count: int, chunk: int = CHUNK):
 
 
 def database_version(settings: dict[str, str]) -> dict[str, str]:
-    """{"MariaDB": "10.11.6"} (or MySQL) for the machine line: asks the server."""
+    """{"MariaDB": "10.11.6"} (or MySQL) for the machine line."""
     with database.connect(settings) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT VERSION()")
         version = cursor.fetchone()[0]  # e.g. "10.11.6-MariaDB-0+deb12u1"
-    return {
-        "MariaDB" if "mariadb" in version.lower() else "MySQL": version.split("-")[0]
-    }
+    name = "MariaDB" if "mariadb" in version.lower() else "MySQL"
+    return {name: version.split("-")[0]}
 
 
 @dataclass
 class Query:
-    """A statement the app sent to answer `url`, the books it answered, and the
-    median seconds of the whole request and of the statement alone."""
+    """The row query (or the COUNT) the app sent to answer `url`, the books in
+    the answer, and the median seconds of the request and of the query alone."""
 
     url: str
     sql: str
@@ -148,7 +147,6 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     report = json.loads(output.splitlines()[-1])
 
     def query(url: str, counting: bool = False) -> Query:
-        """The COUNT(*) the app sent for `url` (counting), or the row query."""
         sent = [sql for sql in report[url]["sql"] if ("COUNT(" in sql) == counting]
         seconds = statistics.median(report[url]["seconds"])
         return Query(url, sent[0], report[url]["books"], seconds)
@@ -177,10 +175,13 @@ def explain(settings: dict[str, str], sql: str) -> str:
         # The statement is one the app itself sent (recorded above), not text
         # from outside; EXPLAIN cannot take it as a %s value.
         cursor.execute("EXPLAIN " + sql)
-        rows = [
-            ["" if value is None else str(value) for value in row] for row in cursor
-        ]
+        rows = [["" if cell is None else str(cell) for cell in row] for row in cursor]
         return common.table([column[0] for column in cursor.description], rows)
+
+
+def against(seconds: float, baseline: float) -> list[str]:
+    """Two cells: the seconds, and how many times the `baseline` they are."""
+    return [common.milliseconds(seconds), common.times(seconds / baseline)]
 
 
 def describe(
@@ -190,45 +191,33 @@ def describe(
     first, deepest = min(offset), max(offset)
     sql_rows, request_rows = [], []
     for page in offset:
-        by_offset, by_keyset = offset[page].sql_seconds, keyset[page].sql_seconds
-        sql_rows.append([f"{page:,}", f"{(page - 1) * PER_PAGE:,}"])
-        sql_rows[-1] += [
-            common.milliseconds(by_offset),
-            common.times(by_offset / offset[first].sql_seconds),
-        ]
-        sql_rows[-1] += [
-            common.milliseconds(by_keyset),
-            common.times(by_keyset / keyset[first].sql_seconds),
-        ]
-        sql_rows[-1].append(common.times(by_offset / by_keyset))
-        by_offset, by_keyset = (
-            offset[page].request_seconds,
-            keyset[page].request_seconds,
-        )
-        request_rows.append([f"`{offset[page].url}`", common.milliseconds(by_offset)])
-        request_rows[-1] += [f"`{keyset[page].url}`", common.milliseconds(by_keyset)]
-        request_rows[-1].append(common.times(by_offset / by_keyset))
+        by_offset, by_keyset = offset[page], keyset[page]
+        row = [f"{page:,}", f"{(page - 1) * PER_PAGE:,}"]
+        row += against(by_offset.sql_seconds, offset[first].sql_seconds)
+        row += against(by_keyset.sql_seconds, keyset[first].sql_seconds)
+        row.append(common.times(by_offset.sql_seconds / by_keyset.sql_seconds))
+        sql_rows.append(row)
+        row = [f"`{by_offset.url}`", common.milliseconds(by_offset.request_seconds)]
+        row += [f"`{by_keyset.url}`", common.milliseconds(by_keyset.request_seconds)]
+        row.append(common.times(by_offset.request_seconds / by_keyset.request_seconds))
+        request_rows.append(row)
     headers = ["page", "rows before it", "OFFSET", "OFFSET ÷ page 1", "keyset"]
     headers += ["keyset ÷ page 1", "OFFSET ÷ keyset"]
-    tables = [
-        "Row queries (the SQL the app sends, timed on the database):\n\n"
-        + common.table(headers, sql_rows, "rrrrrrr")
-    ]
-    headers = ["OFFSET request", "time", "keyset request", "time", "OFFSET ÷ keyset"]
+    tables = ["Row queries (the SQL the app sends, timed on the database):"]
+    tables.append(common.table(headers, sql_rows, "rrrrrrr"))
     tables.append(
-        "Whole requests through the app (Flask test client, no network; OFFSET "
-        "requests include the COUNT(*)):\n\n"
-        + common.table(headers, request_rows, "lrlrr")
+        "Whole requests through the app (Flask test client, no network; "
+        "OFFSET requests include the COUNT(*)):"
     )
+    headers = ["OFFSET request", "time", "keyset request", "time", "OFFSET ÷ keyset"]
+    tables.append(common.table(headers, request_rows, "lrlrr"))
     for way, query in (("OFFSET", offset[deepest]), ("keyset", keyset[deepest])):
-        tables.append(
-            f"`EXPLAIN` of the {way} query at page {deepest:,}:\n\n"
-            f"```sql\n{query.sql}\n```\n\n{explain(settings, query.sql)}"
-        )
+        tables.append(f"`EXPLAIN` of the {way} query at page {deepest:,}:")
+        tables.append(f"```sql\n{query.sql}\n```\n\n{explain(settings, query.sql)}")
+    seconds = common.milliseconds(count.sql_seconds)
     notes = [
         *notes,
-        f"An OFFSET page also runs `{count.sql}` for `total` and "
-        f"`X-Total-Count`: {common.milliseconds(count.sql_seconds)}, at every depth.",
+        f"An OFFSET page also runs `{count.sql}`: {seconds}, at every depth.",
     ]
     keyset_ratio = keyset[deepest].sql_seconds / keyset[first].sql_seconds
     offset_ratio = offset[deepest].sql_seconds / offset[first].sql_seconds
@@ -239,9 +228,8 @@ def describe(
     target = (
         f"OFFSET page {deepest:,} at least {OFFSET_SLOWER}× slower than page {first}"
     )
-    checks.append(
-        common.Check(target, offset_ratio >= OFFSET_SLOWER, common.times(offset_ratio))
-    )
+    passed = offset_ratio >= OFFSET_SLOWER
+    checks.append(common.Check(target, passed, common.times(offset_ratio)))
     text = common.measured_text(tables, notes, database_version(settings))
     return common.Result({"pagination": text}, checks)
 
@@ -253,8 +241,9 @@ def run(
     with database_with_books(books) as (settings, generation):
         offset, keyset, count = measure(settings, pages, sql_runs, app_runs)
         notes = [
-            f"{books:,} books generated in {generation:.1f} s with `INSERT ... SELECT` "
-            f"from a cross join of a 10-row digits table, {CHUNK:,} rows per statement.",
+            f"{books:,} books generated in {generation:.1f} s with `INSERT ... "
+            "SELECT` from a cross join of a 10-row digits table, "
+            f"{CHUNK:,} rows per statement.",
             f"Row queries: the median of {sql_runs} runs, the rows read in full. "
             f"Whole requests: the median of {app_runs}.",
         ]
