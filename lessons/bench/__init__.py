@@ -25,17 +25,6 @@ TIME_LIMIT = 120.0  # seconds: each benchmark should take under 2 minutes on 2 c
 MEASUREMENTS = ROOT / "docs" / "measurements"
 
 
-def targets_text(checks: list[common.Check]) -> str:
-    """How many targets were met, and a table of them all."""
-    rows = [
-        [check.target, check.measured, "**PASS**" if check.passed else "**FAIL**"]
-        for check in checks
-    ]
-    met = f"{sum(check.passed for check in checks)} of {len(checks)} targets met"
-    table = common.table(["target", "measured", "result"], rows)
-    return f"{met} in this run.\n\n{table}\n"
-
-
 def main(names: list[str], write: bool, folder=MEASUREMENTS) -> int:
     """Run the named benchmarks (all when `names` is empty)."""
     unknown = [name for name in names if name not in BENCHMARKS]
@@ -73,7 +62,13 @@ def main(names: list[str], write: bool, folder=MEASUREMENTS) -> int:
         texts.update(result.texts)
         checks += result.checks
         print("", *result.texts.values(), sep="\n", flush=True)
-    texts["targets"] = targets_text(checks)
+    rows = [
+        [check.target, check.measured, "**PASS**" if check.passed else "**FAIL**"]
+        for check in checks
+    ]
+    met = f"{sum(check.passed for check in checks)} of {len(checks)} targets met"
+    table = common.table(["target", "measured", "result"], rows)
+    texts["targets"] = f"{met} in this run.\n\n{table}\n"
     if checks:
         print(texts["targets"])
     if missing:

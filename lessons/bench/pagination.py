@@ -169,16 +169,6 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     return offset, keyset, count
 
 
-def explain(settings: dict[str, str], sql: str) -> str:
-    """The database's plan for `sql`, as a table."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        # The statement is one the app itself sent (recorded above), not text
-        # from outside; EXPLAIN cannot take it as a %s value.
-        cursor.execute("EXPLAIN " + sql)
-        rows = [["" if cell is None else str(cell) for cell in row] for row in cursor]
-        return common.table([column[0] for column in cursor.description], rows)
-
-
 def against(seconds: float, baseline: float) -> list[str]:
     """Two cells: the seconds, and how many times the `baseline` they are."""
     return [common.milliseconds(seconds), common.times(seconds / baseline)]
@@ -211,9 +201,17 @@ def describe(
     )
     headers = ["OFFSET request", "time", "keyset request", "time", "OFFSET ÷ keyset"]
     tables.append(common.table(headers, request_rows, "lrlrr"))
-    for way, query in (("OFFSET", offset[deepest]), ("keyset", keyset[deepest])):
-        tables.append(f"`EXPLAIN` of the {way} query at page {deepest:,}:")
-        tables.append(f"```sql\n{query.sql}\n```\n\n{explain(settings, query.sql)}")
+    with database.connect(settings) as connection, connection.cursor() as cursor:
+        for way, query in (("OFFSET", offset[deepest]), ("keyset", keyset[deepest])):
+            # The statement is one the app itself sent (recorded above), not
+            # text from outside; EXPLAIN cannot take it as a %s value.
+            cursor.execute("EXPLAIN " + query.sql)
+            rows = [
+                ["" if cell is None else str(cell) for cell in row] for row in cursor
+            ]
+            plan = common.table([column[0] for column in cursor.description], rows)
+            tables.append(f"`EXPLAIN` of the {way} query at page {deepest:,}:")
+            tables.append(f"```sql\n{query.sql}\n```\n\n{plan}")
     seconds = common.milliseconds(count.sql_seconds)
     notes = [
         *notes,
