@@ -116,6 +116,15 @@ def test_write_refuses_to_mix_runs_and_writes_nothing(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_without_wrk_the_load_benchmarks_do_not_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a search path where wrk is not
+    assert bench.main(["servers", "pool"], write=False) == 1
+    error = capsys.readouterr().err
+    assert "servers: not run: wrk (HTTP load generator) is not installed" in error
+    assert "sudo apt install wrk" in error
+    assert "pool: not run: wrk (HTTP load generator) is not installed" in error
+
+
 @pytest.fixture(scope="module")
 def books():
     """A throwaway server of this module's own with 2,000 generated books (in
@@ -164,7 +173,7 @@ def test_pagination_reads_the_same_20_books_both_ways_and_explains_both(books):
 def test_the_pool_answers_every_request_with_far_fewer_connections(books, monkeypatch):
     monkeypatch.setenv("MYSQL_POOL_SIZE", "9")  # a learner's own: must not count
     require_part("wrk")
-    result = load.pool_result(books, sizes=(1, 1, (8,)))
+    result = load.pool_result(books, (1, 1, (8,)), *load.tools())
     text = result.texts["pool"]
     assert "requests failed" not in text
     counted = re.search(r"request: (\S+) for (\S+) requests; .*: (\S+) for", text)

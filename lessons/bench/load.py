@@ -7,6 +7,7 @@ Python would mostly measure itself.
 """
 
 import contextlib
+import functools
 import importlib.metadata
 import os
 import re
@@ -114,13 +115,8 @@ def wrk_load(wrk: str, port: int, path: str, connections: int, duration: float):
     return parse_wrk(done.stdout)
 
 
-def race(servers: dict, cwd: Path, path: str, sizes: tuple, count=None) -> tuple:
-    """Start every server (label -> command, port, environment), then load each
-    in turn, round after round, so a busy moment hits them alike. `sizes` are
-    (rounds, seconds per run, connections). Returns the runs ({(label,
-    connections): [Load]}), the versions and the note for the page, and per
-    server how much `count()` grew during its runs."""
-    rounds, duration, connections = sizes
+def tools() -> tuple[str, dict[str, str]]:
+    """wrk's path and the versions for the machine line, or BenchmarkUnavailable."""
     wrk = system.find("wrk")
     if wrk is None:
         raise common.BenchmarkUnavailable(system.missing_message("wrk"))
@@ -130,6 +126,16 @@ def race(servers: dict, cwd: Path, path: str, sizes: tuple, count=None) -> tuple
         raise common.BenchmarkUnavailable("no gunicorn: run make install") from None
     version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout
     parts["wrk"] = version.split()[1]  # "wrk 4.2.0 [epoll] Copyright (C) ..."
+    return wrk, parts
+
+
+def race(servers: dict, cwd: Path, path: str, sizes: tuple, wrk: str, count=None):
+    """Start every server (label -> command, port, environment), then load each
+    in turn, round after round, so a busy moment hits them alike; `sizes` are
+    (rounds, seconds per run, connections). Returns the runs ({(label,
+    connections): [Load]}), the note for the page, and per server how much
+    `count()` grew during its runs."""
+    rounds, duration, connections = sizes
     runs, grew = {}, dict.fromkeys(servers, 0)
     with contextlib.ExitStack() as stack:
         for command, port, env in servers.values():
@@ -151,7 +157,7 @@ def race(servers: dict, cwd: Path, path: str, sizes: tuple, count=None) -> tuple
     failures = sum(load.failures for loads in runs.values() for load in loads)
     if failures:
         note += f" {failures:,} requests failed (errors or non-2xx answers)."
-    return runs, parts, note, grew
+    return runs, note, grew
 
 
 def rate(runs: dict, label: str, connections: int) -> float:
@@ -183,8 +189,9 @@ def servers(sizes: tuple = SIZES) -> common.Result:
         command = [argument.replace("{port}", str(port)) for argument in arguments]
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
         contenders[label] = ([sys.executable, *command], port, environment)
+    wrk, parts = tools()
     folder, path = ROOT / "01_raw_wsgi", "/hello?name=bench"
-    runs, parts, note, _ = race(contenders, folder, path, sizes)
+    runs, note, _ = race(contenders, folder, path, sizes, wrk)
     checks = []
     for connections in sizes[2]:
         ours, theirs = rate(runs, STEP01, connections), rate(runs, WSGIREF, connections)
@@ -211,7 +218,7 @@ def connections_opened(settings: dict[str, str]) -> int:
         return int(cursor.fetchone()[1])
 
 
-def pool_result(settings: dict[str, str], sizes: tuple = SIZES) -> common.Result:
+def pool_result(settings: dict, sizes: tuple, wrk: str, parts: dict) -> common.Result:
     """Step 05 under two gunicorns of 2 workers, without and with a pool of
     database connections, on the database `settings` (books 1 to 1000)."""
     contenders = {}
@@ -222,11 +229,9 @@ def pool_result(settings: dict[str, str], sizes: tuple = SIZES) -> common.Result
         env = {**os.environ, **settings, "MYSQL_POOL_SIZE": str(pool_size)}
         env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
         contenders[label] = (GUNICORN_COMMAND, port, env)
-    count = lambda: connections_opened(settings)  # noqa: E731
-    runs, parts, note, grew = race(
-        contenders, common.STEP05, "/books/500", sizes, count
-    )
-    parts.update(database_version(settings))
+    count = functools.partial(connections_opened, settings)
+    runs, note, grew = race(contenders, common.STEP05, "/books/500", sizes, wrk, count)
+    parts = {**parts, **database_version(settings)}
     counted = []
     for label, (_command, _port, _env) in contenders.items():
         # Each reading of the counter opens a connection itself: one per run.
@@ -241,5 +246,6 @@ def pool_result(settings: dict[str, str], sizes: tuple = SIZES) -> common.Result
 
 def pool(sizes: tuple = SIZES) -> common.Result:
     """A new database connection per request, or a pool: step 05 under gunicorn."""
+    wrk, parts = tools()  # before the database: say at once what is missing
     with database_with_books(1000) as (settings, _seconds):
-        return pool_result(settings, sizes)
+        return pool_result(settings, sizes, wrk, parts)
