@@ -182,16 +182,10 @@ def pycache(runs: int = RUNS, library: str = "flask") -> common.Result:
                 shutil.rmtree(cache)
             return {}, copy
 
-        rows = [
-            [
-                f"`{library}` and what it imports",
-                *three_ways(library, workspace, runs, new_prefix),
-            ],
-            [
-                "step 05's `app` (its own modules)",
-                *three_ways("app", copy, runs, no_app_cache, own),
-            ],
-        ]
+        library_row = three_ways(library, workspace, runs, new_prefix)
+        app_row = three_ways("app", copy, runs, no_app_cache, own)
+    rows = [[f"`{library}` and what it imports", *library_row]]
+    rows.append(["step 05's `app` (its own modules)", *app_row])
     headers = ["import", "modules compiled", "cold: compile, write `.pyc`"]
     headers += ["warm: read `__pycache__`", "`PYTHONDONTWRITEBYTECODE=1`", "warm is"]
     note = (

@@ -56,21 +56,18 @@ asyncio.run(serve())
 """
 STEP01, WSGIREF = "step 01 `server.py`", "`wsgiref.simple_server`"
 INSTANT = "instant answer, no app (the ceiling)"
-GUNICORN = ["-m", "gunicorn", "--no-control-socket", "--workers=2", "app:application"]
+# sync: gunicorn's default, one request at a time per worker; gthread: a pool
+# of threads in each worker, which keeps connections open.
+SYNC = ["-m", "gunicorn", "--no-control-socket", "--workers=2", "app:application"]
+SYNC += ["--bind=127.0.0.1:{port}"]
+GTHREAD = [*SYNC, "--worker-class=gthread", "--threads=8"]
 # The servers of `servers`: how Python starts each in step 01's folder, on the
 # port that takes the place of {port}.
 SERVERS = {
     STEP01: ["server.py", "--port={port}", "app:application"],
     WSGIREF: ["-c", WSGIREF_PROGRAM, "{port}"],
-    # sync: gunicorn's default, one request at a time per worker.
-    "gunicorn, 2 sync workers": [*GUNICORN, "--bind=127.0.0.1:{port}"],
-    # gthread: a pool of threads in each worker, keep-alive connections.
-    "gunicorn, 2 gthread workers × 8 threads": [
-        *GUNICORN,
-        "--bind=127.0.0.1:{port}",
-        "--worker-class=gthread",
-        "--threads=8",
-    ],
+    "gunicorn, 2 sync workers": SYNC,
+    "gunicorn, 2 gthread workers × 8 threads": GTHREAD,
     INSTANT: ["-c", INSTANT_PROGRAM, "{port}"],
 }
 
