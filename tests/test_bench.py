@@ -1,166 +1,41 @@
-"""The benchmark code (lessons/bench/), run on tiny sizes: correctness, not speed.
+"""The benchmarks (lessons/bench/), run for real on tiny sizes: correctness, not speed.
 
-Every benchmark here runs for real (real servers, a real database, fresh Python
-processes), only shorter and smaller than `lessons bench` runs it. Nothing here
-asserts how fast anything is: a busy machine must not fail these tests.
+Every benchmark here runs for real (real servers, gunicorn, wrk, a real
+MariaDB, fresh Python processes), only shorter and smaller than `lessons bench`
+runs it. Nothing here asserts how fast anything is: a busy machine must not
+fail these tests.
 """
 
-import contextlib
-import os
-import subprocess
-import sys
-from pathlib import Path
+import functools
+import re
 
 import pytest
 
-from lessons import database
-from lessons.bench import (
-    books,
-    boot,
-    load,
-    main,
-    page_text,
-    pagination,
-    pool,
-    servers,
-)
-from lessons.bench.common import (
-    Check,
-    Section,
-    markdown_table,
-    milliseconds,
-    percentile,
-    times,
-)
-from lessons.processes import free_port, running
+from lessons import bench, database
+from lessons.bench import boot, common, load, pagination
+from lessons.cli import main as lessons
 from lessons.pytest_plugin import require_part
 
-STEP05 = books.STEP_FOLDER
 
-
-# --------------------------------------------------------------------------
-# Statistics and formatting
-# --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("values", "percent", "expected"),
-    [
-        ([1, 2, 3, 4], 50, 2),  # nearest rank: ceil(0.5 × 4) = the 2nd value
-        ([4, 3, 2, 1], 50, 2),  # the order they came in does not matter
-        (list(range(1, 101)), 99, 99),
-        (list(range(1, 101)), 100, 100),
-        (list(range(1, 11)), 99, 10),  # ten values: p99 is the slowest one
-        ([5], 99, 5),
-    ],
-)
-def test_percentile_is_a_value_that_was_really_measured(values, percent, expected):
-    assert percentile(values, percent) == expected
-
-
-@pytest.mark.parametrize("percent", [0, -1, 101])
-def test_a_percentile_outside_0_to_100_is_refused(percent):
-    with pytest.raises(ValueError, match="percent"):
-        percentile([1, 2, 3], percent)
-
-
-def test_no_values_have_no_percentile():
-    with pytest.raises(ValueError, match="no values"):
-        percentile([], 50)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "shown"),
-    [(0.000214, "0.21 ms"), (0.0123, "12.3 ms"), (1.2344, "1,234 ms")],
-)
-def test_milliseconds_keep_three_significant_figures_or_so(seconds, shown):
-    assert milliseconds(seconds) == shown
-
-
-@pytest.mark.parametrize(
-    ("ratio", "shown"), [(1.0, "1.00×"), (2.654, "2.65×"), (39.04, "39.0×")]
-)
-def test_ratios_are_shown_as_times(ratio, shown):
-    assert times(ratio) == shown
+def test_numbers_are_shown_with_sensible_precision():
+    shown = [common.milliseconds(s) for s in (0.000214, 0.0123, 1.2344)]
+    assert shown == ["0.21 ms", "12.3 ms", "1,234 ms"]
+    assert [common.times(r) for r in (1.0, 2.654, 39.04, 120.4)] == [
+        "1.00×",
+        "2.65×",
+        "39.0×",
+        "120×",
+    ]
 
 
 def test_a_table_is_markdown_with_numbers_aligned_right():
-    table = markdown_table(["server", "requests/s"], [["a", "1"], ["b|c", "22"]], "lr")
+    table = common.table(["server", "requests/s"], [["a", "1"], ["b|c", "22"]], "lr")
     assert table.splitlines() == [
         "| server | requests/s |",
         "| --- | ---: |",
         "| a | 1 |",
         "| b\\|c | 22 |",  # a | inside a cell must not start a new column
     ]
-
-
-@pytest.mark.parametrize(
-    ("rows", "align"), [([["only one cell"]], ""), ([["a", "b"]], "lx")]
-)
-def test_a_table_refuses_rows_or_alignments_that_do_not_fit(rows, align):
-    with pytest.raises(ValueError):
-        markdown_table(["one", "two"], rows, align)
-
-
-# --------------------------------------------------------------------------
-# The load generators and the servers benchmark
-# --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def contenders():
-    """Every server of the `servers` benchmark, running; {label: port}."""
-    racers = servers.contenders()
-    with contextlib.ExitStack() as started:
-        for command, port, env in racers.values():
-            log = Path(os.devnull)
-            started.enter_context(
-                running(command, port, log=log, cwd=servers.STEP_FOLDER, env=env)
-            )
-        yield {label: port for label, (_command, port, _env) in racers.items()}
-
-
-@pytest.mark.parametrize(
-    "label",
-    [
-        servers.STEP01,
-        servers.WSGIREF,
-        servers.GUNICORN,
-        servers.GTHREAD,
-        servers.INSTANT,
-    ],
-)
-def test_the_built_in_generator_counts_every_answer(contenders, label):
-    result = load.python_load(
-        contenders[label], servers.PATH, concurrency=4, total_requests=300
-    )
-    assert result.requests == 300
-    assert result.statuses == {200: 300}
-    assert result.failures == 0
-    assert 0 < result.p50 <= result.p99
-    assert result.per_second > 0
-
-
-def test_the_built_in_generator_can_run_for_a_duration(contenders):
-    result = load.python_load(
-        contenders[servers.STEP01], servers.PATH, concurrency=2, duration=0.3
-    )
-    assert result.requests > 0
-    assert set(result.statuses) == {200}
-
-
-def test_the_generator_counts_answers_that_are_not_2xx_as_failures(contenders):
-    result = load.python_load(
-        contenders[servers.STEP01], "/no-such-page", concurrency=2, total_requests=10
-    )
-    assert result.statuses == {404: 10}
-    assert result.failures == 10
-
-
-@pytest.mark.parametrize(("duration", "count"), [(None, None), (1.0, 10)])
-def test_the_generator_needs_a_duration_or_a_count(duration, count):
-    with pytest.raises(ValueError, match="duration or total_requests"):
-        load.python_load(1, "/", 1, duration=duration, total_requests=count)
 
 
 def test_wrk_output_is_read_with_its_units():
@@ -182,194 +57,127 @@ Running 2s test @ http://127.0.0.1:18081/hello?name=bench
 Requests/sec:   3140.35
 Transfer/sec:    653.22KB
 """
-    result = load.parse_wrk(output)
-    assert result.requests == 6594
-    assert result.seconds == pytest.approx(2.10)
-    assert result.p50 == pytest.approx(241e-6)
-    assert result.p99 == pytest.approx(1.84e-3)
-    assert result.failures == 2 + 1 + 4
+    expected = (6594, 2.10, 241e-6, 1.84e-3, 2 + 1 + 4)
+    assert load.parse_wrk(output) == pytest.approx(expected)
 
 
-def test_wrk_measures_step_01s_server(contenders):
-    wrk = require_part("wrk")  # skipped without it; under CI=true a failure
-    result = load.wrk_load(wrk, contenders[servers.STEP01], servers.PATH, 2, 0.5)
-    assert result.requests > 0
-    assert result.failures == 0
-
-
-@pytest.mark.parametrize("use_wrk", [False, True], ids=["built-in", "wrk"])
-def test_the_servers_benchmark_compares_every_server_at_1_and_8(use_wrk):
-    if use_wrk:
-        require_part("wrk")  # skipped without it; under CI=true a failure
-    section = servers.run(duration=0.2, rounds=1, use_wrk=use_wrk)
-    table_lines = section.tables[0].splitlines()
-    # header, rule, then every server at 1 and at 8 connections; step 01's
-    # --workers row only when its server.py has that option.
-    labels = [servers.STEP01, servers.WSGIREF, servers.GUNICORN, servers.GTHREAD]
-    labels += [servers.INSTANT]
-    if servers.has_workers_option():
-        labels.append(servers.STEP01_WORKERS)
-    assert len(table_lines) == 2 + 2 * len(labels)
-    for label in labels:
-        assert sum(f"| {label} |" in line for line in table_lines) == 2, label
-    assert [check.target for check in section.checks] == [
-        "step 01's server at least as fast as wsgiref with 1 connection",
-        "step 01's server faster than wsgiref with 8 connections",
+def test_the_servers_benchmark_races_every_server_under_wrk():
+    require_part("wrk")  # skipped without it; under CI=true a failure
+    # The real benchmark on the sizes of a test: 1 round of 1 s, 8 connections.
+    result = load.servers(sizes=(1, 1, (8,)))
+    text = result.texts["servers"]
+    for label in load.SERVERS:
+        [row] = [line for line in text.splitlines() if f"| {label} |" in line]
+        assert row.startswith("| 8 |"), row
+        assert int(row.split(" | ")[2].replace(",", "")) > 0, row  # requests/s
+    assert "1 s per run" in text
+    assert "requests failed" not in text
+    assert [check.target for check in result.checks] == [
+        "step 01's server faster than wsgiref with 8 connections"
     ]
-    assert ("wrk" in section.parts) == use_wrk
 
 
-# --------------------------------------------------------------------------
-# boot, pycache, and the command
-# --------------------------------------------------------------------------
-
-
-def test_main_times_every_step_and_create_app_only_where_there_is_one(
-    capsys, monkeypatch
+def test_boot_times_every_step_and_both_frameworks_and_write_saves_them(
+    tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(boot, "RUNS", 1)  # the sizes of a test, not of the page
-    assert main(["boot"], write=False) == 0
-    printed = capsys.readouterr().out
-    assert "| step | `import app` | `create_app()` |" in printed
-    for step in boot.steps_with_an_app():
-        [row] = [line for line in printed.splitlines() if f"`{step.name}`" in line]
+    # The real benchmark, on the sizes of a test: one timed start of each app.
+    monkeypatch.setattr(bench, "BENCHMARKS", {"boot": functools.partial(boot.run, 1)})
+    assert bench.main([], write=True, folder=tmp_path) == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "boot.md",
+        "frameworks.md",
+        "targets.md",
+    ]
+    steps = (tmp_path / "boot.md").read_text()
+    for step in boot.all_steps():
+        [row] = [line for line in steps.splitlines() if f"`{step.name}`" in line]
         has_factory = "def create_app" in (step.path / "app.py").read_text()
         assert ("built by the import" not in row) == has_factory, row
-    assert "`boot` finishes in under 2 minutes" in printed
-    # Flask vs Django: each one-file app imported and answering its first request
+    frameworks = (tmp_path / "frameworks.md").read_text()
     for framework in ("Flask", "Django"):
-        [row] = [line for line in printed.splitlines() if f"| {framework} |" in line]
-        assert row.endswith("MiB |"), row
+        [row] = [line for line in frameworks.splitlines() if f"| {framework} |" in line]
+        assert row.endswith(" MiB |"), row
+    targets = (tmp_path / "targets.md").read_text()
+    assert targets.startswith("1 of 1 targets met in this run.")
+    assert "| `boot` finishes in under 2 minutes |" in targets
+    assert "Running the boot benchmark" in capsys.readouterr().out
 
 
 def test_an_unknown_benchmark_is_a_usage_error(capsys):
-    assert main(["boot", "warp-speed"], write=False) == 2
-    assert "no benchmark called 'warp-speed'" in capsys.readouterr().err
+    assert lessons(["bench", "boot", "warp-speed"]) == 2
+    error = capsys.readouterr().err
+    assert "no benchmark called 'warp-speed'" in error
+    assert "the benchmarks are: servers, boot, pycache, pagination, pool" in error
 
 
-def test_write_refuses_to_mix_runs_and_leaves_the_page_alone(capsys):
-    page = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-    before = page.read_bytes() if page.exists() else None
-    assert main(["boot"], write=True) == 2
-    assert "runs every benchmark" in capsys.readouterr().err
-    assert (page.read_bytes() if page.exists() else None) == before
+def test_write_refuses_to_mix_runs_and_writes_nothing(tmp_path, capsys):
+    assert bench.main(["boot"], write=True, folder=tmp_path) == 2
+    assert "runs them all" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
-def test_python_dash_m_lessons_bench_is_the_same_command():
-    result = subprocess.run(
-        [sys.executable, "-m", "lessons.bench", "nonsense"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert "the benchmarks are: servers, boot, pycache, pagination, pool" in (
-        result.stderr
-    )
+def test_without_wrk_the_load_benchmarks_do_not_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a search path where wrk is not
+    assert bench.main(["servers", "pool"], write=False) == 1
+    error = capsys.readouterr().err
+    assert "servers: not run: wrk (HTTP load generator) is not installed" in error
+    assert "sudo apt install wrk" in error
+    assert "pool: not run: wrk (HTTP load generator) is not installed" in error
 
 
-def test_the_page_has_how_to_run_every_section_and_the_targets():
-    table = markdown_table(["step", "time"], [["01", "1.0 ms"]])
-    section = Section("boot", "Start-up", "What it measures.", [table])
-    section.checks.append(Check("a target that was missed", False, "2.00×"))
-    text = page_text([section], section.checks)
-    assert text.startswith("# Benchmarks\n")
-    assert "lessons bench --write" in text
-    assert section.tables[0] in text
-    assert "| a target that was missed | 2.00× | **FAIL** |" in text
-    assert "0 of 1 targets met" in text
+@pytest.fixture(scope="module")
+def books():
+    """A throwaway server of this module's own with 2,000 generated books (in
+    chunks of 700): the `Connections` counter of the pool test counts every
+    client of the server, so no other test may share it."""
+    require_part("mariadb")
+    with pagination.database_with_books(2000, chunk=700) as (settings, _seconds):
+        yield settings
 
 
-# --------------------------------------------------------------------------
-# pagination and pool, on the test session's database
-# --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def books_database(mysql_database):
-    """A fresh database with step 05's schema: MYSQL_* settings."""
-    return mysql_database(STEP05 / "schema.sql")
-
-
-def rows_of(settings, sql, params=()):
-    """Rows of a query on the test database."""
+def rows_of(settings, sql):
     with database.connect(settings) as connection, connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql)
         return cursor.fetchall()
 
 
 @pytest.mark.mysql
-@pytest.mark.parametrize("count", [1, 2000, 100_001])
-def test_generated_books_have_ids_1_to_count_without_gaps(books_database, count):
-    books.generate_books(books_database, count)
+def test_generated_books_have_ids_1_to_count_without_gaps(books):
     sql = "SELECT COUNT(*), MIN(id), MAX(id), COUNT(DISTINCT isbn) FROM books"
-    assert rows_of(books_database, sql) == [(count, 1, count, count)]
+    assert rows_of(books, sql) == [(2000, 1, 2000, 2000)]
 
 
 @pytest.mark.mysql
-def test_pagination_reads_20_books_at_every_depth_and_explains_both_queries(
-    books_database,
-):
-    books.generate_books(books_database, 2000)
-    pages = (1, 10, 100)
-    paging = pagination.measure(books_database, pages, sql_runs=1, app_runs=1)
+def test_pagination_reads_the_same_20_books_both_ways_and_explains_both(books):
+    offset, keyset, count = pagination.measure(books, (1, 10, 100), 1, 1)
+    for page in (1, 10, 100):
+        assert offset[page].books == keyset[page].books == 20
+        assert rows_of(books, keyset[page].sql)[:20] == rows_of(books, offset[page].sql)
+        assert offset[page].sql_seconds > 0 and keyset[page].request_seconds > 0
+    assert "OFFSET 1980" in offset[100].sql
+    assert "id > 1980" in keyset[100].sql
+    assert "COUNT(*)" in count.sql
 
-    for page in pages:
-        for url in pagination.page_urls(page):
-            assert paging.items[url] == 20
-            assert paging.app_seconds[url] > 0
-        offset_rows = rows_of(books_database, paging.offset_sql[page])
-        keyset_rows = rows_of(books_database, paging.keyset_sql[page])
-        assert len(offset_rows) == 20
-        assert keyset_rows[:20] == offset_rows  # the same books, both ways
-        assert paging.offset(page) > 0
-        assert paging.keyset(page) > 0
-    assert "OFFSET" in paging.offset_sql[100]
-    assert "id > 1980" in paging.keyset_sql[100]
-    assert "COUNT(*)" in paging.count_sql
-    for name in ("offset", "keyset"):
-        columns, rows = paging.plans[name]
-        assert "key" in columns
-        assert rows
-
-    section = pagination.describe(paging, 2000, generation=0.1, parts={})
-    assert len(section.tables) == 4
-    assert [check.target for check in section.checks] == [
+    result = pagination.describe(books, offset, keyset, count, notes=[])
+    text = result.texts["pagination"]
+    assert text.count("```sql\n") == 2  # both queries, each with its plan
+    assert text.count("| id | select_type | table | type |") == 2
+    assert "| `/books?page=100` |" in text
+    assert [check.target for check in result.checks] == [
         "keyset page 100 within 1.5× of page 1",
         "OFFSET page 100 at least 10× slower than page 1",
     ]
 
 
 @pytest.mark.mysql
-def test_the_pool_answers_every_request_with_far_fewer_connections(
-    books_database, mysql_control
-):
-    # mysql_control: this test's database is on a server of its own, since the
-    # `Connections` counter counts every client of the server, other tests too.
-    pool.check_step()
-    books.generate_books(books_database, pool.BOOKS)
-    runs, opened = pool.measure(books_database, duration=0.3, rounds=1, wrk=None)
-    for results in runs.values():
-        assert set(results[0].statuses) == {200}
-    answered = sum(
-        run.requests
-        for (label, _), results in runs.items()
-        if label == pool.PER_REQUEST
-        for run in results
-    )
-    # A connection per request: about one each. A pool: opened once per worker.
-    assert opened[pool.PER_REQUEST] >= answered
-    assert opened[pool.POOLED] <= pool.POOL_SIZE * pool.WORKERS + 2
-    section = pool.describe(runs, opened, {}, 0.3, 1, used_wrk=False)
-    assert len(section.tables[0].splitlines()) == 2 + 4
-    assert "| 8 | a pool of 5 per worker |" in section.tables[0]
-
-
-@pytest.mark.parametrize("pool_size", [0, 5])
-def test_the_pool_benchmark_sets_the_pool_size_over_a_learners_own(
-    monkeypatch, pool_size
-):
-    monkeypatch.setenv("MYSQL_POOL_SIZE", "9")  # a learner's own setting
-    settings = {"MYSQL_HOST": "127.0.0.1"}
-    environment = pool.environment(settings, free_port(), pool_size)
-    assert environment["MYSQL_POOL_SIZE"] == str(pool_size)
+def test_the_pool_answers_every_request_with_far_fewer_connections(books, monkeypatch):
+    monkeypatch.setenv("MYSQL_POOL_SIZE", "9")  # a learner's own: must not count
+    require_part("wrk")
+    result = load.pool_result(books, (1, 1, (8,)), *load.tools())
+    text = result.texts["pool"]
+    assert "requests failed" not in text
+    counted = re.search(r"request: (\S+) for (\S+) requests; .*: (\S+) for", text)
+    opened, answered, pooled = (int(n.replace(",", "")) for n in counted.groups())
+    assert opened >= answered > 0  # a connection per request
+    assert pooled <= load.POOL_SIZE * 2  # a pool: opened once per worker, at most
+    assert "| 8 | a pool of 5 per worker |" in text

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.bench import pycache as pycache_timing
+from lessons.bench import boot, common
 from lessons.browser import dump_dom
 from lessons.diff import docs_diff
 from lessons.diff import file_diffs as diff_files
@@ -510,7 +510,7 @@ def test_importing_writes_a_tagged_pyc_unless_told_not_to(
 ):
     (tmp_path / "main.py").write_text("import helper\n")
     (tmp_path / "helper.py").write_text("ANSWER = 42\n")
-    environment = pycache_timing.clean_environment(**settings)
+    environment = common.fresh_environment(**settings)
     command = [sys.executable, *options, "main.py"]
     subprocess.run(command, cwd=tmp_path, env=environment, check=True)
 
@@ -524,7 +524,7 @@ def test_pycache_prefix_moves_the_cache_out_of_the_source_folder(tmp_path):
     source, prefix = tmp_path / "source", tmp_path / "prefix"
     source.mkdir()
     (source / "helper.py").write_text("ANSWER = 42\n")
-    environment = pycache_timing.clean_environment(PYTHONPYCACHEPREFIX=str(prefix))
+    environment = common.fresh_environment(PYTHONPYCACHEPREFIX=str(prefix))
     command = [sys.executable, "-c", "import helper"]
     subprocess.run(command, cwd=source, env=environment, check=True)
 
@@ -535,23 +535,19 @@ def test_pycache_prefix_moves_the_cache_out_of_the_source_folder(tmp_path):
     assert found[0].parent.parts[-2:] == source.parts[-2:]
 
 
-def test_timing_table_has_a_row_for_flask_and_for_the_newest_flask_app():
-    step = pycache_timing.newest_flask_step()
-    rows = pycache_timing.measure(runs=1, step=step)
-
-    assert [row.label for row in rows] == [
-        "`flask` and what it imports",
-        f"step {step.number}'s `app` (its own modules)",
+def test_the_pycache_benchmark_times_a_library_and_the_apps_own_modules():
+    # A small library instead of Flask, on the sizes of a test: one run each.
+    text = boot.pycache(runs=1, library="markupsafe").texts["pycache"]
+    rows = [line.split(" | ") for line in text.splitlines()[2:4]]
+    assert [row[0] for row in rows] == [
+        "| `markupsafe` and what it imports",
+        "| step 05's `app` (its own modules)",
     ]
     for row in rows:
-        assert row.modules > 0
-        assert min(row.cold, row.warm, row.no_cache) > 0
-    table = pycache_timing.timing_table(rows, runs=1)
-    lines = table.splitlines()
-    rows_shown = [line for line in lines if line.startswith("| ") and "---" not in line]
-    assert len(rows_shown) == 1 + len(rows)
-    assert "median of 1 runs" in table
-    assert sys.version.split()[0] in table
+        assert int(row[1]) > 0  # modules compiled
+        assert all(float(cell.split()[0].replace(",", "")) > 0 for cell in row[2:5])
+    assert "median of 1 runs" in text.lower()
+    assert sys.version.split()[0] in text
 
 
 def test_the_pycache_page_includes_the_measured_table():

@@ -1,231 +1,196 @@
-"""Benchmark `boot`: how long each step's app takes to import and to build.
+"""Benchmarks `boot` and `pycache`: what starting an app costs, in fresh processes.
 
-A server imports your app once when it starts (and gunicorn once per worker), so
-this is what a restart or a new worker costs. Each step's app is timed in a
-fresh Python process started in the step folder, like `flask run` does: the
-clock runs around `import app` and, for the steps with a factory, around
-`create_app()`. Python's own start-up is measured apart, as a baseline.
+A server imports the app once when it starts (gunicorn once per worker): `boot`
+times that for each step's app and for the same small app in Flask and in Django
+(apps/); `pycache` shows what the bytecode cache saves on those imports. The
+clock runs inside the new process, so Python's own start-up is left out.
 """
 
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from lessons.bench.common import (
-    BenchmarkUnavailable,
-    Section,
-    markdown_table,
-    milliseconds,
-    times,
-)
-from lessons.bench.pycache import clean_environment
+from lessons.bench import common
 from lessons.processes import run_python
-from lessons.steps import ROOT, Step, all_steps
+from lessons.steps import all_steps
 
 RUNS = 5
-ABOUT = """\
-A server imports your app when it starts, and gunicorn does it again in every
-worker it starts or restarts. This is how long that takes for each step's app,
-in a fresh Python process started in the step folder: `import app` (which
-imports Flask and everything else the app uses) and, for the steps with an
-application factory, `create_app()`."""
-
-# What runs in each fresh process. It prints the seconds `import app` took, then
-# the seconds create_app() took, or "-" when the step has no factory: its app is
-# built while app.py is imported, as in steps 01 and 02.
+APPS = Path(__file__).parent / "apps"
+# Prints the seconds of `import app`, then those of create_app() when the step
+# has one (steps 01 and 02 build their app while app.py is imported).
 BOOT_PROGRAM = """\
 import time
 started = time.perf_counter()
 import app
-imported = time.perf_counter()
+print(time.perf_counter() - started)
 if hasattr(app, "create_app"):
-    app.create_app()
-    print(imported - started, time.perf_counter() - imported)
-else:
-    print(imported - started, "-")
-"""
-
-
-@dataclass(frozen=True)
-class Boot:
-    """One timed start: seconds spent importing and building the app."""
-
-    import_seconds: float
-    create_seconds: float | None  # None: the step has no create_app()
-
-    @property
-    def total(self) -> float:
-        """Import and creation together."""
-        return self.import_seconds + (self.create_seconds or 0.0)
-
-
-def time_boot(step: Step) -> Boot:
-    """Import (and build) a step's app once, in a fresh process in its folder."""
-    # clean_environment(): no PYTHONDONTWRITEBYTECODE, so the bytecode cache is
-    # used as on a learner's machine (the `pycache` benchmark measures that).
-    try:
-        output = run_python(BOOT_PROGRAM, step.path, clean_environment())
-    except RuntimeError as error:
-        message = f"importing step {step.number}'s app failed: {error}"
-        raise BenchmarkUnavailable(message) from None
-    import_seconds, create_seconds = output.split()
-    if create_seconds == "-":
-        return Boot(float(import_seconds), None)
-    return Boot(float(import_seconds), float(create_seconds))
-
-
-def python_start_seconds() -> float:
-    """The wall time of `python -c pass`: what every fresh process pays first."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "pass"], env=clean_environment(), check=True)
-    return time.perf_counter() - started
-
-
-def steps_with_an_app() -> list[Step]:
-    """Every step that has an app.py, in course order."""
-    return [step for step in all_steps() if (step.path / "app.py").exists()]
-
-
-def measure(runs: int = RUNS) -> dict[Step, list[Boot]]:
-    """Time every step's boot `runs` times, after one untimed run each.
-
-    The untimed run writes the bytecode cache if it is missing, so every timed
-    run is a warm start, the usual case.
-    """
-    steps = steps_with_an_app()
-    for step in steps:
-        time_boot(step)
-    boots: dict[Step, list[Boot]] = {step: [] for step in steps}
-    for _ in range(runs):  # steps take turns, so a busy moment hits them alike
-        for step in steps:
-            boots[step].append(time_boot(step))
-    return boots
-
-
-# Flask vs Django: the same JSON endpoint as a one-file app of each (apps/),
-# timed from a fresh process: the import, then the first request through the
-# WSGI callable, then the process's peak memory (ru_maxrss: KiB on Linux).
-APPS = Path(__file__).parent / "apps"
-FRAMEWORKS = {"Flask": "flask_app", "Django": "django_app"}
+    app.create_app()
+    print(time.perf_counter() - started)
+"""
+# Prints the seconds of the import, of the first request through the WSGI
+# callable, and the process's peak memory in KiB (ru_maxrss, on Linux).
 FRAMEWORK_PROGRAM = """\
-import resource, sys, time
+import resource, time
 from wsgiref.util import setup_testing_defaults
 started = time.perf_counter()
 from {module} import application
-imported = time.perf_counter()
+print(time.perf_counter() - started)
 environ = {{"PATH_INFO": "/status"}}
 setup_testing_defaults(environ)
-statuses = []
-body = b"".join(application(environ, lambda status, *rest: statuses.append(status)))
-answered = time.perf_counter()
-assert statuses == ["200 OK"] and b"ok" in body, (statuses, body)
-memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(imported - started, answered - imported, memory)
+started = time.perf_counter()
+answers = []
+body = b"".join(application(environ, lambda status, *rest: answers.append(status)))
+print(time.perf_counter() - started)
+assert answers == ["200 OK"] and b"ok" in body, (answers, body)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
-MEASURED = ROOT / "docs" / "measurements" / "frameworks.md"
 
 
-def time_framework(module: str) -> tuple[float, float, float]:
-    """(import seconds, first-request seconds, peak MiB) of one fresh start."""
-    program = FRAMEWORK_PROGRAM.format(module=module)
-    try:
-        output = run_python(program, APPS, clean_environment())
-    except RuntimeError as error:
-        message = f"{module} did not start: {error} (is the bench group installed?)"
-        raise BenchmarkUnavailable(message) from None
-    imported, answered, memory_kib = output.split()
-    return float(imported), float(answered), int(memory_kib) / 1024
+def fresh_starts(programs: dict[str, tuple[str, Path]], runs: int) -> dict:
+    """Per label, the medians of the numbers its program printed in a fresh
+    process in its folder, over `runs` starts taking turns, after one untimed
+    start that writes the bytecode cache: every timed start is a warm one."""
+    numbers = {label: [] for label in programs}
+    for number in range(runs + 1):
+        for label, (program, folder) in programs.items():
+            output = run_python(program, folder, common.fresh_environment())
+            if number > 0:
+                numbers[label].append([float(value) for value in output.split()])
+    return {
+        label: [statistics.median(column) for column in zip(*starts, strict=True)]
+        for label, starts in numbers.items()
+    }
 
 
-def frameworks_table(runs: int) -> str:
-    """The Flask vs Django table: medians of `runs` fresh starts each."""
-    for module in FRAMEWORKS.values():
-        time_framework(module)  # untimed: writes the bytecode cache
-    starts = {name: [] for name in FRAMEWORKS}
-    for _ in range(runs):  # taking turns, so a busy moment hits both alike
-        for name, module in FRAMEWORKS.items():
-            starts[name].append(time_framework(module))
+def run(runs: int = RUNS) -> common.Result:
+    """Time every step's app, then Flask against Django."""
+    steps = [step for step in all_steps() if (step.path / "app.py").exists()]
+    boots = fresh_starts({step: (BOOT_PROGRAM, step.path) for step in steps}, runs)
     rows = []
-    flask_total = None
-    for name, timings in starts.items():
-        imported = statistics.median(start[0] for start in timings)
-        answered = statistics.median(start[1] for start in timings)
-        memory = statistics.median(start[2] for start in timings)
-        flask_total = flask_total or imported + answered
-        rows.append(
-            [
-                name,
-                milliseconds(imported),
-                milliseconds(answered),
-                milliseconds(imported + answered),
-                times((imported + answered) / flask_total),
-                f"{memory:.1f} MiB",
-            ]
+    for step, (imported, *created) in boots.items():
+        built = (
+            common.milliseconds(created[0]) if created else "— (built by the import)"
         )
+        together = imported + sum(created)
+        rows.append([f"{step.number} `{step.name}`", common.milliseconds(imported)])
+        rows[-1] += [built, common.milliseconds(together)]
+        rows[-1].append(common.times(together / sum(boots[steps[0]])))
+    headers = ["step", "`import app`", "`create_app()`", "together", "÷ step 01"]
+    steps_table = common.table(headers, rows, "lrrrr")
+
+    programs = {}
+    for name, module in (("Flask", "flask_app"), ("Django", "django_app")):
+        programs[name] = (FRAMEWORK_PROGRAM.format(module=module), APPS)
+    starts = fresh_starts(programs, runs)
+    rows = []
+    for name, (imported, answered, memory) in starts.items():
+        ratio = common.times((imported + answered) / sum(starts["Flask"][:2]))
+        rows.append([name, common.milliseconds(imported)])
+        rows[-1] += [
+            common.milliseconds(answered),
+            common.milliseconds(imported + answered),
+        ]
+        rows[-1] += [ratio, f"{memory / 1024:.1f} MiB"]
     headers = ["one-file app", "import", "first request", "together", "÷ Flask"]
-    return markdown_table([*headers, "peak memory"], rows, align="lrrrrr")
+    frameworks_table = common.table([*headers, "peak memory"], rows, "lrrrrr")
 
-
-def write_measurements(sections: list[Section]) -> None:
-    """Save this run's Flask vs Django table for its page (docs/measurements/)."""
-    for section in sections:
-        MEASURED.write_text(section.tables[1] + "\n", encoding="utf-8")
-
-
-def run(runs: int | None = None) -> Section:
-    """Run the benchmark and describe it as a Section."""
-    runs = runs or RUNS
-    boots = measure(runs)
-    baseline = None
-    rows = []
-    for step, timings in boots.items():
-        total = statistics.median([boot.total for boot in timings])
-        baseline = baseline or total  # the first step: a bare WSGI app
-        if timings[0].create_seconds is None:
-            create = "— (built by the import)"
-        else:
-            create = milliseconds(
-                statistics.median([boot.create_seconds for boot in timings])
-            )
-        rows.append(
-            [
-                f"{step.number} `{step.name}`",
-                milliseconds(
-                    statistics.median([boot.import_seconds for boot in timings])
-                ),
-                create,
-                milliseconds(total),
-                times(total / baseline),
-            ]
-        )
-    table = markdown_table(
-        ["step", "`import app`", "`create_app()`", "together", "÷ step 01"],
-        rows,
-        align="lrrrr",
+    pythons = []  # what every fresh process pays first
+    for _ in range(runs):
+        started = time.perf_counter()
+        run_python("pass", APPS, common.fresh_environment())
+        pythons.append(time.perf_counter() - started)
+    note = (
+        f"Median of {runs} fresh processes each, taking turns, the bytecode cache "
+        "warm. Not included: Python's own start-up, `python -c pass`, which took "
+        f"{common.milliseconds(statistics.median(pythons))}."
     )
-    start = statistics.median([python_start_seconds() for _ in range(runs)])
-    notes = [
-        f"Median of {runs} fresh processes per step, the steps taking turns, with "
-        "the bytecode cache warm. `import app` includes everything the app imports "
-        "(Flask, mysql-connector-python...).",
-        f"Not included: Python's own start-up, `python -c pass`, which took "
-        f"{milliseconds(start)} (median of {runs}).",
-        "Steps 01 and 02 build their app while app.py is imported; steps 03 and "
-        "later build it in `create_app()`, which is timed apart.",
-    ]
-    notes.append(
-        f"Flask vs Django: the same JSON endpoint as a one-file app of each "
-        f"(lessons/bench/apps/), median of {runs} fresh processes: the import, the "
-        "first request through the WSGI callable, and the process's peak memory "
-        "(Python's own included)."
+    return common.Result(
+        {
+            "boot": common.measured_text([steps_table], [note]),
+            "frameworks": common.measured_text([frameworks_table], [note]),
+        }
     )
-    return Section(
-        name="boot",
-        title="Start-up: import and build each step's app, and Flask vs Django",
-        about=ABOUT,
-        tables=[table, frameworks_table(runs)],
-        notes=notes,
+
+
+def import_seconds(module: str, folder: Path, settings: dict, own=None) -> float:
+    """Seconds `import module` took in a fresh process in `folder`, from Python's
+    own `-X importtime` report: the whole import, or (with `own`) only the time
+    spent in the code of the modules named in `own`."""
+    command = [sys.executable, "-X", "importtime", "-c", f"import {module}"]
+    environment = common.fresh_environment(**settings)
+    done = subprocess.run(
+        command, cwd=folder, env=environment, capture_output=True, text=True, check=True
     )
+    # After a heading, a line per module: "import time:  412 |  1045 |   flask.app",
+    # the microseconds in its own code, the same with what it imported, its name.
+    spent = {}
+    for line in done.stderr.splitlines()[1:]:
+        itself, with_imports, name = line.removeprefix("import time:").split("|")
+        spent[name.strip()] = int(itself), int(with_imports)
+    if own is None:
+        return spent[module][1] / 1e6
+    return sum(spent[name][0] for name in own if name in spent) / 1e6
+
+
+def three_ways(module: str, folder: Path, runs: int, empty_cache, own=None) -> list:
+    """One row of the `pycache` table: the modules a cold import compiles, the
+    median seconds of cold, warm and never-cached imports, warm's speed-up.
+    `empty_cache()` empties a cache: (its settings, the folder it is written to)."""
+    cold = []
+    for _ in range(runs):
+        settings, cache = empty_cache()
+        cold.append(import_seconds(module, folder, settings, own))
+    compiled = sum(1 for _ in cache.rglob("*.pyc"))  # what the last one wrote
+    warm = [import_seconds(module, folder, settings, own) for _ in range(runs)]
+    never_written = {**empty_cache()[0], "PYTHONDONTWRITEBYTECODE": "1"}
+    never = [import_seconds(module, folder, never_written, own) for _ in range(runs)]
+    cold, warm, never = (statistics.median(seconds) for seconds in (cold, warm, never))
+    timings = [common.milliseconds(seconds) for seconds in (cold, warm, never)]
+    return [str(compiled), *timings, f"{cold / warm:.1f}× faster"]
+
+
+def pycache(runs: int = RUNS, library: str = "flask") -> common.Result:
+    """`library`, then step 05's app, imported cold, warm and never cached.
+
+    The repository's own caches are never touched: the library is compiled into
+    a new, empty PYTHONPYCACHEPREFIX (a folder that takes the place of every
+    `__pycache__`) each time, the app in a temporary copy of its step.
+    """
+    with tempfile.TemporaryDirectory(prefix="lessons-pycache-") as folder:
+        workspace = Path(folder)
+        copy = workspace / "app"
+        ignored = shutil.ignore_patterns("tests", "__pycache__")
+        shutil.copytree(common.STEP05, copy, ignore=ignored)
+        own = set()  # the module names of the step's files: app, controllers.books...
+        for path in copy.rglob("*.py"):
+            parts = path.relative_to(copy).with_suffix("").parts
+            own.add(".".join(parts).removesuffix(".__init__"))
+
+        def new_prefix() -> tuple[dict, Path]:
+            """pip compiled the library when it installed it: rather than delete
+            that cache, point Python at a new, empty one."""
+            prefix = Path(tempfile.mkdtemp(dir=workspace))
+            return {"PYTHONPYCACHEPREFIX": str(prefix)}, prefix
+
+        def no_app_cache() -> tuple[dict, Path]:
+            for cache in list(copy.rglob("__pycache__")):
+                shutil.rmtree(cache)
+            return {}, copy
+
+        library_row = three_ways(library, workspace, runs, new_prefix)
+        app_row = three_ways("app", copy, runs, no_app_cache, own)
+    rows = [[f"`{library}` and what it imports", *library_row]]
+    rows.append(["step 05's `app` (its own modules)", *app_row])
+    headers = ["import", "modules compiled", "cold: compile, write `.pyc`"]
+    headers += ["warm: read `__pycache__`", "`PYTHONDONTWRITEBYTECODE=1`", "warm is"]
+    note = (
+        f"Median of {runs} runs, each in a fresh process, timing the `import` "
+        "statement only (`python -X importtime`), not the interpreter's start-up."
+    )
+    table = common.table(headers, rows, "lrrrrr")
+    return common.Result({"pycache": common.measured_text([table], [note])})

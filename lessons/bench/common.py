@@ -1,34 +1,38 @@
-"""What every benchmark shares: statistics, number formats, tables, the machine line.
+"""What the benchmarks share: their result, number formats, tables, the machine line.
 
-A benchmark measures several times and reports the median, so one unlucky run
-cannot decide the result. Latency is given as p50 (half of the requests were
-faster: what is typical) and p99 (one in a hundred was slower: how bad the slow
-ones get). Each benchmark returns a `Section` for the page.
+Every figure is a median of several runs, so one unlucky run cannot decide it,
+and what is compared takes turns, so a busy moment of the machine hits all alike.
 """
 
 import datetime
-import importlib.metadata
-import math
 import os
 import platform
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from lessons import database
+from lessons.steps import ROOT
+
+STEP05 = ROOT / "05_cors_pagination"  # the finished API: pagination, pool, pycache
 
 
 class BenchmarkUnavailable(Exception):
     """A benchmark cannot run on this machine; the message says what is missing."""
 
 
-def percentile(values: Sequence[float], percent: float) -> float:
-    """The nearest-rank percentile: always a value that was really measured."""
-    if not values:
-        raise ValueError("the percentile of no values is undefined")
-    if not 0 < percent <= 100:
-        raise ValueError(f"percent must be above 0 and at most 100, not {percent}")
-    rank = math.ceil(percent / 100 * len(values))  # 1-based
-    return sorted(values)[rank - 1]
+@dataclass(frozen=True)
+class Check:
+    """A target a lesson claims, whether this run met it, and what it measured."""
+
+    target: str  # e.g. "keyset page 10,000 within 1.5× of page 1"
+    passed: bool
+    measured: str  # e.g. "1.04×"
+
+
+@dataclass
+class Result:
+    """What a benchmark found: Markdown per file of docs/measurements/, targets."""
+
+    texts: dict[str, str]  # e.g. {"servers": "| connections | server | ..."}
+    checks: list[Check] = field(default_factory=list)
 
 
 def milliseconds(seconds: float) -> str:
@@ -39,10 +43,6 @@ def milliseconds(seconds: float) -> str:
     return f"{value:.1f} ms" if value < 100 else f"{value:,.0f} ms"
 
 
-def per_second(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def times(ratio: float) -> str:
     """A ratio as `2.65×`, `39.0×` or `120×` (how many times larger)."""
     if ratio >= 100:
@@ -50,17 +50,10 @@ def times(ratio: float) -> str:
     return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
 
 
-def markdown_table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = ""
-) -> str:
-    """A Markdown table; `align` has a letter per column, `l` or `r` (default l):
-    numbers read best right-aligned, so their digits line up."""
-    if any(len(row) != len(headers) for row in rows):
-        raise ValueError("every row needs exactly one cell per header")
-    align = align.ljust(len(headers), "l")
-    if set(align) - {"l", "r"} or len(align) != len(headers):
-        raise ValueError(f"align must be l or r for each of {len(headers)} columns")
-    rule = ["---:" if letter == "r" else "---" for letter in align]
+def table(headers: list[str], rows: list[list[str]], align: str = "") -> str:
+    """A Markdown table; `align` has `l` or `r` per column (default l): numbers
+    read best right-aligned, their digits lined up."""
+    rule = ["---:" if letter == "r" else "---" for letter in align.ljust(len(headers))]
     # A | inside a cell would start a new column: escape it.
     return "\n".join(
         "| " + " | ".join(str(cell).replace("|", "\\|") for cell in line) + " |"
@@ -68,58 +61,27 @@ def markdown_table(
     )
 
 
-@dataclass(frozen=True)
-class Check:
-    """One target a lesson claims, and whether this run met it."""
+def measured_text(tables: list[str], notes: list[str], parts: dict | None = None):
+    """One file's Markdown: the tables, the machine line, then the notes.
 
-    target: str  # what should hold, e.g. "keyset page 10,000 within 1.5× of page 1"
-    passed: bool
-    measured: str  # what this run measured, e.g. "1.04×"
-
-
-@dataclass
-class Section:
-    """What one benchmark found: ready to print and to put on the docs page."""
-
-    name: str  # the name on the command line, e.g. "servers"
-    title: str
-    about: str  # for the page: what it measures and why that matters
-    tables: list[str] = field(default_factory=list)  # Markdown blocks
-    notes: list[str] = field(default_factory=list)  # sentences shown under tables
-    checks: list[Check] = field(default_factory=list)
-    parts: dict[str, str] = field(default_factory=dict)  # program -> version
-    seconds: float = 0.0  # how long the benchmark took, set by main()
-
-
-def machine_line(parts: dict[str, str]) -> str:
-    """`2 CPUs · Linux x86_64 · CPython 3.11.2 · MariaDB 10.11.6 · 2025-01-31 · ...`.
-
-    The load average (processes waiting for a CPU, over the last minute) shows
-    whether something else was busy while we measured.
+    The machine line names the programs that were measured, with `parts`
+    ({"MariaDB": "10.11.6"}), and the load average (processes waiting for a
+    CPU over the last minute): it shows whether something else was busy.
     """
-    python = f"{platform.python_implementation()} {platform.python_version()}"
     items = [f"{os.cpu_count()} CPUs", f"{platform.system()} {platform.machine()}"]
-    items += [python, *(f"{name} {version}" for name, version in parts.items())]
+    items.append(f"{platform.python_implementation()} {platform.python_version()}")
+    items += [f"{name} {version}" for name, version in (parts or {}).items()]
     items.append(datetime.date.today().isoformat())
-    if hasattr(os, "getloadavg"):
-        items.append(f"load average {os.getloadavg()[0]:.1f} at the end")
-    return " · ".join(items)
+    items.append(f"load average {os.getloadavg()[0]:.1f} at the end")
+    blocks = [*tables, "*" + " · ".join(items) + "*"]
+    if notes:
+        blocks.append("\n".join(f"- {note}" for note in notes))
+    return "\n\n".join(blocks) + "\n"
 
 
-def database_version(settings: dict[str, str]) -> dict[str, str]:
-    """{"MariaDB": "10.11.6"} (or MySQL) for the machine line: asks the server."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT VERSION()")
-        version = cursor.fetchone()[0]  # e.g. "10.11.6-MariaDB-0+deb12u1"
-    name = "MariaDB" if "mariadb" in version.lower() else "MySQL"
-    return {name: version.split("-")[0]}
-
-
-def gunicorn_version() -> str:
-    """The installed gunicorn's version; BenchmarkUnavailable when it is missing."""
-    try:
-        return importlib.metadata.version("gunicorn")
-    except importlib.metadata.PackageNotFoundError:
-        raise BenchmarkUnavailable(
-            "gunicorn is not installed; install the test tools with: make install"
-        ) from None
+def fresh_environment(**settings: str) -> dict[str, str]:
+    """Our environment without the settings that change where (or whether)
+    Python caches bytecode, plus `settings`: a learner's defaults."""
+    cache_settings = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")
+    environment = {k: v for k, v in os.environ.items() if k not in cache_settings}
+    return {**environment, **settings}

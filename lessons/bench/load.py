@@ -1,123 +1,86 @@
-"""Load generators, and the race: servers taking turns under the same load.
+"""Benchmarks `servers` and `pool`: servers taking turns under the same HTTP load.
 
-`wrk` (written in C) sends far more requests than a Python server can answer,
-so it measures the server; the built-in `python_load` (threads, one keep-alive
-`http.client` connection each) needs nothing installed, but Python limits it,
-so the `servers` table also shows a server that answers instantly: the ceiling.
-Both keep each connection open between requests (keep-alive, RFC 9112 §9.3).
+The load comes from wrk: written in C, it sends far more requests than a Python
+server can answer, and keeps each connection open between requests (keep-alive,
+RFC 9112 §9.3). Without wrk these two benchmarks do not run: a load generator in
+Python would mostly measure itself.
 """
 
-import asyncio
 import contextlib
-import http.client
+import functools
+import importlib.metadata
 import os
 import re
 import statistics
 import subprocess
 import sys
-import time
-from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
-from lessons import system
-from lessons.bench.common import (
-    BenchmarkUnavailable,
-    gunicorn_version,
-    markdown_table,
-    milliseconds,
-    per_second,
-    percentile,
-    times,
-)
-from lessons.processes import running
+from lessons import database, system
+from lessons.bench import common
+from lessons.bench.pagination import database_version, database_with_books
+from lessons.processes import free_port, running
+from lessons.production import GUNICORN_COMMAND
+from lessons.steps import ROOT
 
-MAX_ERRORS_PER_CONNECTION = 50  # a server that keeps failing ends that thread early
-Runs = dict[tuple[str, int], list["LoadResult"]]  # (server, connections) -> runs
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """What one load run measured (seconds)."""
-
-    requests: int  # requests answered
-    seconds: float  # how long the run took
-    p50: float  # half of the requests took less
-    p99: float  # 99 in 100 requests took less
-    failures: int  # connection errors and answers that were not 2xx/3xx
-    statuses: dict[int, int] = field(default_factory=dict)  # python_load only
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
-
-
-def python_load(
-    port: int,
-    path: str,
-    concurrency: int,
-    duration: float | None = None,
-    total_requests: int | None = None,
-) -> LoadResult:
-    """GET `path` from `concurrency` threads, for `duration` s or a total count."""
-    if (duration is None) == (total_requests is None):
-        raise ValueError("give either duration or total_requests, not both or none")
-    latencies: list[float] = []
-    statuses: Counter = Counter()
-    errors = [0]
-    deadline = time.perf_counter() + (duration or 0)
-
-    def send(count: int | None) -> None:
-        """One thread: GET on one connection, `count` times or until the deadline."""
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        sent = 0
-        with contextlib.closing(connection):
-            while sent < count if count is not None else time.perf_counter() < deadline:
-                sent += 1
-                started = time.perf_counter()
-                try:
-                    connection.request("GET", path)
-                    response = connection.getresponse()
-                    response.read()  # the request is done when the body is read
-                except (OSError, http.client.HTTPException):
-                    errors[0] += 1
-                    connection.close()
-                    if errors[0] >= MAX_ERRORS_PER_CONNECTION * concurrency:
-                        return
-                    continue
-                latencies.append(time.perf_counter() - started)
-                statuses[response.status] += 1
-
-    counts: list[int | None] = [None] * concurrency  # None: until the deadline
-    if total_requests is not None:  # share them out: 10 over 4 threads is 3, 3, 2, 2
-        share, rest = divmod(total_requests, concurrency)
-        counts = [share + (i < rest) for i in range(concurrency)]
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as threads:
-        list(threads.map(send, counts))
-    seconds = time.perf_counter() - started
-    if not latencies:
-        raise BenchmarkUnavailable(
-            f"no request to 127.0.0.1:{port}{path} got an answer"
-        )
-    not_ok = sum(n for status, n in statuses.items() if not 200 <= status < 400)
-    return LoadResult(
-        len(latencies), seconds, percentile(latencies, 50), percentile(latencies, 99),
-        errors[0] + not_ok, dict(statuses),
-    )  # fmt: skip
+# Each figure is the median of 3 runs of 3 seconds, with 1 and with 8
+# connections open at the same time: (rounds, seconds per run, connections).
+SIZES = (3, 3, (1, 8))
+POOL_SIZE = 5
+PER_REQUEST = "a new connection per request"
+POOLED = f"a pool of {POOL_SIZE} per worker"
+# wsgiref has no command line for serving your own app, so we give it one.
+WSGIREF_PROGRAM = """\
+import sys
+from wsgiref.simple_server import make_server
+from app import application
+make_server("127.0.0.1", int(sys.argv[1]), application).serve_forever()
+"""
+# The ceiling: an asyncio server that answers each request at once, no WSGI. A
+# GET's head ends in a blank line (RFC 9112 §2.1) and it has no body.
+INSTANT_PROGRAM = """\
+import asyncio, sys
+async def answer(reader, writer):
+    try:
+        while await reader.readuntil(b"\\r\\n\\r\\n"):
+            writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 3\\r\\n\\r\\nok\\n")
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        writer.close()
+async def serve():
+    server = await asyncio.start_server(answer, "127.0.0.1", int(sys.argv[1]))
+    await server.serve_forever()
+asyncio.run(serve())
+"""
+STEP01, WSGIREF = "step 01 `server.py`", "`wsgiref.simple_server`"
+INSTANT = "instant answer, no app (the ceiling)"
+# sync: gunicorn's default, one request at a time per worker; gthread: a pool
+# of threads in each worker, which keeps connections open.
+SYNC = ["-m", "gunicorn", "--no-control-socket", "--workers=2", "app:application"]
+SYNC += ["--bind=127.0.0.1:{port}"]
+GTHREAD = [*SYNC, "--worker-class=gthread", "--threads=8"]
+# The servers of `servers`: how Python starts each in step 01's folder, on the
+# port that takes the place of {port}.
+SERVERS = {
+    STEP01: ["server.py", "--port={port}", "app:application"],
+    WSGIREF: ["-c", WSGIREF_PROGRAM, "{port}"],
+    "gunicorn, 2 sync workers": SYNC,
+    "gunicorn, 2 gthread workers × 8 threads": GTHREAD,
+    INSTANT: ["-c", INSTANT_PROGRAM, "{port}"],
+}
 
 
-def load_tools(use_wrk: bool) -> tuple[str | None, dict[str, str]]:
-    """wrk's path (None: not installed, or not wanted) and the versions to report."""
-    wrk = system.find("wrk") if use_wrk else None
-    parts = {"gunicorn": gunicorn_version()}
-    if wrk:
-        done = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
-        found = re.search(r"(\d+\.\d+\.\d+)", done.stdout + done.stderr)
-        parts["wrk"] = found.group(1) if found else "(unknown version)"
-    return wrk, parts
+class Load(NamedTuple):
+    """One run: requests answered in `seconds`, p50 and p99 latency (half, and
+    99 in 100, were faster), failures (errors, answers not 2xx or 3xx)."""
+
+    requests: int
+    seconds: float
+    p50: float
+    p99: float
+    failures: int
 
 
 def wrk_seconds(text: str) -> float:
@@ -126,140 +89,160 @@ def wrk_seconds(text: str) -> float:
     return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[unit]
 
 
-def parse_wrk(output: str) -> LoadResult:
-    """Read what `wrk --latency` printed into a LoadResult."""
-    answered = re.search(r"(\d+) requests in ([\d.]+\w+),", output)
-    p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)
-    p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)
-    if not (answered and p50 and p99):
-        raise BenchmarkUnavailable(f"could not read wrk's output:\n{output}")
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), "
-                       r"timeout (\d+)", output)  # fmt: skip
+def parse_wrk(output: str) -> Load:
+    """Read what `wrk --latency` printed (failure lines only when some failed)."""
+    answered = re.search(r"(\d+) requests in (\S+),", output)
+    p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)[1]
+    p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)[1]
+    errors = re.search(r"Socket errors: (.*)", output)  # connect 0, read 2, ...
     not_ok = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    failures = sum(map(int, errors.groups())) if errors else 0
-    failures += int(not_ok.group(1)) if not_ok else 0
-    return LoadResult(
-        int(answered.group(1)), wrk_seconds(answered.group(2)),
-        wrk_seconds(p50.group(1)), wrk_seconds(p99.group(1)), failures,
-    )  # fmt: skip
+    failures = sum(map(int, re.findall(r"\d+", errors[1]))) if errors else 0
+    failures += int(not_ok[1]) if not_ok else 0
+    seconds = [wrk_seconds(text) for text in (answered[2], p50, p99)]
+    return Load(int(answered[1]), *seconds, failures)
 
 
-def wrk_load(wrk: str, port: int, path: str, concurrency: int, duration: float):
+def wrk_load(wrk: str, port: int, path: str, connections: int, duration: float):
     """Run wrk, one thread per connection, for `duration` (whole) seconds."""
-    seconds = max(1, round(duration))
-    command = [wrk, "--latency", f"--threads={concurrency}"]
-    command += [f"--connections={concurrency}", f"--duration={seconds}s"]
-    done = subprocess.run(
-        [*command, f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=False, timeout=seconds + 30,
-    )  # fmt: skip
-    if done.returncode != 0:
-        output = (done.stderr + done.stdout).strip()
-        raise BenchmarkUnavailable(
-            f"wrk failed (exit code {done.returncode}): {output}"
-        )
+    seconds = max(1, round(duration))  # wrk counts in whole seconds
+    command = [wrk, "--latency", f"--threads={connections}"]
+    command += [f"--connections={connections}", f"--duration={seconds}s"]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
     return parse_wrk(done.stdout)
 
 
-def race(
-    servers: dict[str, tuple[list[str], int, dict[str, str]]],
-    cwd: Path,
-    path: str,
-    connections: tuple[int, ...],
-    rounds: int,
-    duration: float,
-    wrk: str | None,
-    counter: Callable[[], int] | None = None,
-) -> tuple[Runs, dict[str, int]]:
-    """Start every server (label -> command, port, environment), then load each in
-    turn, round after round, so a slow moment of the machine hits them alike.
+def tools() -> tuple[str, dict[str, str]]:
+    """wrk's path and the versions for the machine line, or BenchmarkUnavailable."""
+    wrk = system.find("wrk")
+    if wrk is None:
+        raise common.BenchmarkUnavailable(system.missing_message("wrk"))
+    try:
+        parts = {"gunicorn": importlib.metadata.version("gunicorn")}
+    except importlib.metadata.PackageNotFoundError:
+        raise common.BenchmarkUnavailable("no gunicorn: run make install") from None
+    version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout
+    parts["wrk"] = version.split()[1]  # "wrk 4.2.0 [epoll] Copyright (C) ..."
+    return wrk, parts
 
-    Returns the runs and, per server, how much `counter()` grew during its runs.
-    Every server logs to the same place, /dev/null: a file or a terminal costs.
-    """
-    runs: Runs = {}
-    grew = dict.fromkeys(servers, 0)
-    with contextlib.ExitStack() as started:
+
+def race(servers: dict, cwd: Path, path: str, sizes: tuple, wrk: str, count=None):
+    """Start every server (label -> command, port, environment), then load each
+    in turn, round after round, so a busy moment hits them alike; `sizes` are
+    (rounds, seconds per run, connections). Returns the runs ({(label,
+    connections): [Load]}), the note for the page, and per server how much
+    `count()` grew during its runs."""
+    rounds, duration, connections = sizes
+    runs, grew = {}, dict.fromkeys(servers, 0)
+    with contextlib.ExitStack() as stack:
         for command, port, env in servers.values():
+            # Every server logs to /dev/null: a file or a terminal would cost.
             log = Path(os.devnull)
-            started.enter_context(running(command, port, log=log, cwd=cwd, env=env))
-        for _command, port, _env in servers.values():  # imports, first connections
-            python_load(port, path, concurrency=4, total_requests=40)
-        for round_number in range(rounds):
-            print(f"  round {round_number + 1} of {rounds}", flush=True)
-            for count in connections:
+            stack.enter_context(running(command, port, log, cwd=cwd, env=env))
+            # One untimed request: what a server does only once is not timed.
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}").read()
+        for number in range(rounds):
+            print(f"  round {number + 1} of {rounds}", flush=True)
+            for concurrency in connections:
                 for label, (_command, port, _env) in servers.items():
-                    before = counter() if counter else 0
-                    if wrk is not None:
-                        result = wrk_load(wrk, port, path, count, duration)
-                    else:
-                        result = python_load(port, path, count, duration=duration)
-                    grew[label] += counter() - before if counter else 0
-                    runs.setdefault((label, count), []).append(result)
-    return runs, grew
+                    before = count() if count else 0
+                    load = wrk_load(wrk, port, path, concurrency, duration)
+                    grew[label] += count() - before if count else 0
+                    runs.setdefault((label, concurrency), []).append(load)
+    note = f"Load from wrk with one thread per connection, {duration:g} s per run; "
+    note += f"each figure is the median of {rounds} runs."
+    failures = sum(load.failures for loads in runs.values() for load in loads)
+    if failures:
+        note += f" {failures:,} requests failed (errors or non-2xx answers)."
+    return runs, note, grew
 
 
-def median_rate(runs: Runs, label: str, connections: int) -> float:
-    return statistics.median(run.per_second for run in runs[(label, connections)])
+def rate(runs: dict, label: str, connections: int) -> float:
+    """The median requests per second of one server at one concurrency."""
+    loads = runs[label, connections]
+    return statistics.median(load.requests / load.seconds for load in loads)
 
 
-def rate_table(
-    runs: Runs, server: str, baseline: str, ratio_header: str, no_ratio: str = ""
-) -> str:
+def rate_table(runs: dict, server: str, baseline: str, ratio: str) -> str:
     """Requests/s, p50 and p99 (medians) per server and concurrency, in race
     order, with the rate divided by the `baseline` server's."""
     rows = []
-    for (label, count), results in runs.items():
-        rate = median_rate(runs, label, count)
-        ratio = times(rate / median_rate(runs, baseline, count))
-        rows.append([
-            str(count), label, per_second(rate),
-            milliseconds(statistics.median(run.p50 for run in results)),
-            milliseconds(statistics.median(run.p99 for run in results)),
-            "—" if label == no_ratio else ratio,
-        ])  # fmt: skip
-    headers = ["connections", server, "requests/s", "p50", "p99"]
-    return markdown_table([*headers, ratio_header], rows, "rlrrrr")
+    for (label, connections), loads in runs.items():
+        speed = rate(runs, label, connections)
+        versus = common.times(speed / rate(runs, baseline, connections))
+        row = [str(connections), label, f"{speed:,.0f}"]
+        for latency in ([load.p50 for load in loads], [load.p99 for load in loads]):
+            row.append(common.milliseconds(statistics.median(latency)))
+        rows.append([*row, "—" if label == INSTANT else versus])
+    headers = ["connections", server, "requests/s", "p50", "p99", ratio]
+    return common.table(headers, rows, "rlrrrr")
 
 
-def failure_notes(runs: Runs) -> list[str]:
-    failures = sum(result.failures for results in runs.values() for result in results)
-    if not failures:
-        return []
-    return [f"{failures} requests failed (errors or non-2xx answers)."]
+def servers(sizes: tuple = SIZES) -> common.Result:
+    """Step 01's server against wsgiref and gunicorn, serving step 01's app."""
+    contenders = {}
+    for label, arguments in SERVERS.items():
+        port = free_port()
+        command = [argument.replace("{port}", str(port)) for argument in arguments]
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        contenders[label] = ([sys.executable, *command], port, environment)
+    wrk, parts = tools()
+    folder, path = ROOT / "01_raw_wsgi", "/hello?name=bench"
+    runs, note, _ = race(contenders, folder, path, sizes, wrk)
+    checks = []
+    for connections in sizes[2]:
+        ours, theirs = rate(runs, STEP01, connections), rate(runs, WSGIREF, connections)
+        ratio = common.times(ours / theirs)
+        measured = f"{ours:,.0f} vs {theirs:,.0f} requests/s ({ratio})"
+        if connections == 1:
+            target, passed = (
+                "at least as fast as wsgiref with 1 connection",
+                ours >= theirs,
+            )
+        else:
+            target = f"faster than wsgiref with {connections} connections"
+            passed = ours > theirs
+        checks.append(common.Check(f"step 01's server {target}", passed, measured))
+    found = rate_table(runs, "server", WSGIREF, "requests/s ÷ wsgiref")
+    text = common.measured_text([found], [note], parts)
+    return common.Result({"servers": text}, checks)
 
 
-# The ceiling: an asyncio server that answers every request at once, no WSGI.
-INSTANT_ANSWER = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"
-    b"Content-Length: 3\r\n\r\nok\n"
-)
+def connections_opened(settings: dict[str, str]) -> int:
+    """The server's count of connections made since it started (this one included)."""
+    with database.connect(settings) as connection, connection.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
+        return int(cursor.fetchone()[1])
 
 
-async def answer_instantly(reader: asyncio.StreamReader, writer) -> None:
-    """Answer each request on one connection, unread: a GET's head ends in a
-    blank line (RFC 9112 §2.1) and it has no body."""
-    with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError,
-                             asyncio.LimitOverrunError):  # fmt: skip
-        while True:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(INSTANT_ANSWER)
-            await writer.drain()
-    writer.close()
+def pool_result(settings: dict, sizes: tuple, wrk: str, parts: dict) -> common.Result:
+    """Step 05 under two gunicorns of 2 workers, without and with a pool of
+    database connections, on the database `settings` (books 1 to 1000)."""
+    contenders = {}
+    for label, pool_size in ((PER_REQUEST, 0), (POOLED, POOL_SIZE)):
+        port = free_port()
+        # MYSQL_POOL_SIZE always set, so one in a .env file cannot change the
+        # race: 0 is step 04's way, a new connection per request.
+        env = {**os.environ, **settings, "MYSQL_POOL_SIZE": str(pool_size)}
+        env.update(GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2")
+        contenders[label] = (GUNICORN_COMMAND, port, env)
+    count = functools.partial(connections_opened, settings)
+    runs, note, grew = race(contenders, common.STEP05, "/books/500", sizes, wrk, count)
+    parts = {**parts, **database_version(settings)}
+    counted = []
+    for label, (_command, _port, _env) in contenders.items():
+        # Each reading of the counter opens a connection itself: one per run.
+        opened = grew[label] - sizes[0] * len(sizes[2])
+        answered = sum(load.requests for c in sizes[2] for load in runs[label, c])
+        counted.append(f"{label}: {opened:,} for {answered:,} requests")
+    counter = "Database connections opened, from the server's `Connections` counter: "
+    notes = [note, counter + "; ".join(counted) + "."]
+    found = rate_table(runs, "database connections", PER_REQUEST, "÷ no pool")
+    return common.Result({"pool": common.measured_text([found], notes, parts)})
 
 
-def serve_instantly(port: int) -> None:
-    """Run the instant server on 127.0.0.1:port until the process is stopped."""
-
-    async def serve() -> None:
-        server = await asyncio.start_server(answer_instantly, "127.0.0.1", port)
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(serve())
-
-
-def instant_server_command(port: int) -> list[str]:
-    """serve_instantly in a process of its own (no GIL shared with python_load)."""
-    program = f"from lessons.bench.load import serve_instantly; serve_instantly({port})"
-    return [sys.executable, "-c", program]
+def pool(sizes: tuple = SIZES) -> common.Result:
+    """A new database connection per request, or a pool: step 05 under gunicorn."""
+    wrk, parts = tools()  # before the database: say at once what is missing
+    with database_with_books(1000) as (settings, _seconds):
+        return pool_result(settings, sizes, wrk, parts)

@@ -1,28 +1,25 @@
 """Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
 
-A process in the step 05 folder serves each URL through the app's test client
-and notes the SQL it sends; those statements are then timed on the database
-itself (ABOUT says what is compared).
+On a throwaway database server of its own (`pool` uses one too) with step 05's
+schema and generated books, step 05's app serves each URL through its test
+client, in a process of its own, noting the SQL it sends; those statements are
+then timed on the database itself, and the deepest ones EXPLAINed.
 """
 
+import contextlib
 import json
 import os
+import shutil
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from lessons import database
-from lessons.bench.books import BUFFER_POOL_MB, CHUNK, STEP_FOLDER, database_with_books
-from lessons.bench.common import (
-    BenchmarkUnavailable,
-    Check,
-    Section,
-    database_version,
-    markdown_table,
-    milliseconds,
-    times,
-)
+from lessons.bench import common
 from lessons.processes import run_python
+from lessons.throwaway import ThrowawayServer
 
 BOOKS = 1_000_000
 PAGES = (1, 100, 1000, 10000)
@@ -31,255 +28,221 @@ SQL_RUNS = 21  # each SQL latency is the median of this many runs (they are quic
 APP_RUNS = 7  # each whole-request latency is the median of this many
 KEYSET_LIMIT = 1.5  # target: keyset at the deepest page within 1.5× of page 1
 OFFSET_SLOWER = 10  # target: OFFSET at the deepest page at least 10× page 1
+CHUNK = 100_000  # books per INSERT statement
+# The throwaway servers get 16 MB of cache, plenty for the lessons. A million
+# books take about 120 MB: with 16 MB every query would evict the pages the next
+# one needs, and we would time the cache, not the query.
+BIG_CACHE = ("--innodb-buffer-pool-size=256M",)
+# Ten rows, 0 to 9. Joined with itself five times it makes every number from 0
+# to 99,999: many rows made inside the database, none sent one by one.
+DIGITS = "CREATE TABLE bench_digits (d TINYINT UNSIGNED NOT NULL PRIMARY KEY)"
+FILL_DIGITS = "INSERT INTO bench_digits VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)"
+# The books with ids from %s up to (not including) %s. Setting id ourselves
+# keeps the ids 1, 2, 3... without gaps (AUTO_INCREMENT may skip values between
+# statements), so after_id = (N - 1) × 20 starts exactly where page N does.
+INSERT_BOOKS = """\
+INSERT INTO books (id, title, author, year, isbn, price)
+SELECT n, CONCAT('Generated book ', n), CONCAT('Author ', n % 1000), 1900 + n % 125,
+       CONCAT('978', LPAD(n, 10, '0')), (n % 10000) / 100
+FROM (
+    SELECT %s + a.d + 10 * b.d + 100 * c.d + 1000 * d.d + 10000 * e.d AS n
+    FROM bench_digits AS a, bench_digits AS b, bench_digits AS c,
+         bench_digits AS d, bench_digits AS e
+) AS numbers
+WHERE n < %s"""
+# Runs in the step 05 folder: serves each URL (the arguments; the last one is
+# how many timed runs) with the app's test client and prints, as JSON, per URL
+# the books it answered, the SQL it sent and the seconds of each run.
+APP_PROGRAM = """\
+import json, sys, time
+from mysql.connector.connection import MySQLConnection
+from app import create_app
 
-ABOUT = """\
-`GET /books?page=N` skips the rows before page N with `LIMIT 20 OFFSET (N-1)×20`:
-the database still reads every skipped row, so deep pages get slower and slower.
-`GET /books?after_id=M` asks for `WHERE id > M ORDER BY id LIMIT 21`: the primary
-key's index jumps straight to M, at any depth. Here both run on 1,000,000
-generated books, at the same depths (M = (N - 1) × 20, the same 20 books), on a
-throwaway MariaDB/MySQL server started for the benchmark."""
+# Every text SQL statement goes through cmd_query(), its values filled in:
+# we wrap it to note each one, then let it do its work unchanged.
+sent, send = [], MySQLConnection.cmd_query
+def cmd_query_noting_sql(self, query, *args, **kwargs):
+    sent.append(query.decode() if isinstance(query, bytes) else query)
+    return send(self, query, *args, **kwargs)
+MySQLConnection.cmd_query = cmd_query_noting_sql
 
-
-def record_app_requests(urls: list[str], runs: int) -> None:
-    """Serve each URL with step 05's test client; print its SQL and timings as JSON.
-
-    It runs in a fresh process in the step folder: one step's `app` per process.
-    """
-    from mysql.connector.connection import MySQLConnection
-
-    from app import create_app  # step 05's app.py: the current folder
-
-    # Every text SQL statement goes through cmd_query(), values already filled
-    # in: we wrap it to note each one, then let it do its work unchanged.
-    sent: list[str] = []
-    send = MySQLConnection.cmd_query
-
-    def cmd_query_noting_sql(self, query, *args, **kwargs):
-        sent.append(query.decode() if isinstance(query, bytes) else query)
-        return send(self, query, *args, **kwargs)
-
-    MySQLConnection.cmd_query = cmd_query_noting_sql
-    client = create_app().test_client()
-    report = {}
+client = create_app().test_client()
+urls, runs, report = sys.argv[1:-1], int(sys.argv[-1]), {}
+for url in urls:
+    sent.clear()
+    response = client.get(url)
+    assert response.status_code == 200, f"GET {url} answered {response.status}"
+    books = len(response.get_json()["items"])
+    report[url] = {"books": books, "sql": [s for s in sent if "FROM books" in s]}
+    report[url]["seconds"] = []
+for _ in range(runs):  # the URLs take turns
     for url in urls:
-        sent.clear()
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url} answered {response.status}")
-        report[url] = {
-            "items": len(response.get_json()["items"]),
-            "statements": [sql for sql in sent if "FROM books" in sql],
-            "seconds": [],
-        }
-    for _ in range(runs):  # the URLs take turns
-        for url in urls:
-            started = time.perf_counter()
-            client.get(url)
-            report[url]["seconds"].append(time.perf_counter() - started)
-    print(json.dumps(report))
+        started = time.perf_counter()
+        client.get(url)
+        report[url]["seconds"].append(time.perf_counter() - started)
+print(json.dumps(report))
+"""
 
 
-def app_requests(settings: dict[str, str], urls: list[str], runs: int) -> dict:
-    """Run record_app_requests in the step 05 folder on the database `settings`."""
-    if not (STEP_FOLDER / "app.py").exists():
-        raise BenchmarkUnavailable(f"{STEP_FOLDER.name}/app.py does not exist yet")
-    program = (
-        "import sys\nfrom lessons.bench.pagination import record_app_requests\n"
-        "record_app_requests(sys.argv[1:-1], int(sys.argv[-1]))\n"
-    )
-    # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
-    environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
+@contextlib.contextmanager
+def database_with_books(count: int, chunk: int = CHUNK):
+    """(MYSQL_* settings, seconds the books took) of a new server with `count`
+    books (ids 1 to count), for the `with` block; stopped and deleted after it."""
+    folder = Path(tempfile.mkdtemp(prefix="lessons-bench-mysql-"))
+    server = ThrowawayServer(folder, options=BIG_CACHE)
     try:
-        output = run_python(program, STEP_FOLDER, environment, *urls, str(runs))
-    except RuntimeError as error:
-        message = f"step 05's app could not serve the pages: {error}"
-        raise BenchmarkUnavailable(message) from None
-    return json.loads(output.splitlines()[-1])
+        settings = server.start()
+        schema = (common.STEP05 / "schema.sql").read_text(encoding="utf-8")
+        database.load_schema(settings, schema)
+        started = time.perf_counter()
+        with database.connect(settings) as connection, connection.cursor() as cursor:
+            cursor.execute(DIGITS)
+            cursor.execute(FILL_DIGITS)
+            for first in range(1, count + 1, chunk):
+                end = min(first + chunk, count + 1)
+                if count > chunk:  # a million rows take a while: say how far we are
+                    print(f"  books {first:,} to {end - 1:,} of {count:,}", flush=True)
+                cursor.execute(INSERT_BOOKS, (first, end))
+                connection.commit()  # a transaction per chunk: a smaller undo log
+            cursor.execute("DROP TABLE bench_digits")
+            # Fresh statistics, so EXPLAIN's row estimates describe the new table.
+            cursor.execute("ANALYZE TABLE books")
+            cursor.fetchall()
+        yield settings, time.perf_counter() - started
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def time_statements(
-    settings: dict[str, str], statements: list[str], runs: int
-) -> dict[str, float]:
-    """The median seconds of each statement over `runs` runs, rows read in full.
-
-    The statements take turns, so a busy moment of the machine hits all alike;
-    round 0 warms the caches and is not counted.
-    """
-    seconds: dict[str, list[float]] = {sql: [] for sql in statements}
+def database_version(settings: dict[str, str]) -> dict[str, str]:
+    """{"MariaDB": "10.11.6"} (or MySQL) for the machine line."""
     with database.connect(settings) as connection, connection.cursor() as cursor:
-        for round_number in range(runs + 1):
-            for sql in statements:
-                started = time.perf_counter()
-                cursor.execute(sql)
-                cursor.fetchall()
-                if round_number > 0:
-                    seconds[sql].append(time.perf_counter() - started)
-    return {sql: statistics.median(values) for sql, values in seconds.items()}
-
-
-def explain(settings: dict[str, str], sql: str) -> tuple[list[str], list[list[str]]]:
-    """The database's plan for `sql`: EXPLAIN's column names and rows, as text."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        # The statement is one the app itself sent (recorded above), not text
-        # from outside; EXPLAIN cannot take it as a %s value.
-        cursor.execute("EXPLAIN " + sql)
-        rows = cursor.fetchall()
-        names = [column[0] for column in cursor.description]
-    return names, [["" if value is None else str(value) for value in r] for r in rows]
-
-
-def page_urls(page: int) -> tuple[str, str]:
-    """The OFFSET URL of a page and the keyset URL of the same 20 books."""
-    return f"/books?page={page}", f"/books?after_id={(page - 1) * PER_PAGE}"
-
-
-def statement(statements: list[str], counting: bool) -> str:
-    """The COUNT(*) for `total` (counting) or the query that reads the rows."""
-    for sql in statements:
-        if ("COUNT(" in sql.upper()) == counting:
-            return sql
-    wanted = "COUNT(*) for total" if counting else "row query"
-    raise BenchmarkUnavailable(f"the app sent no {wanted}: {statements}")
+        cursor.execute("SELECT VERSION()")
+        version = cursor.fetchone()[0]  # e.g. "10.11.6-MariaDB-0+deb12u1"
+    name = "MariaDB" if "mariadb" in version.lower() else "MySQL"
+    return {name: version.split("-")[0]}
 
 
 @dataclass
-class Paging:
-    """What the pagination benchmark measured (seconds are medians)."""
+class Query:
+    """The row query (or the COUNT) the app sent to answer `url`, the books in
+    the answer, and the median seconds of the request and of the query alone."""
 
-    pages: tuple[int, ...]
-    offset_sql: dict[int, str]  # page -> the row query of ?page=N
-    keyset_sql: dict[int, str]  # page -> the row query of ?after_id=M
-    count_sql: str  # the COUNT(*) that ?page=N also sends, for `total`
-    sql_seconds: dict[str, float]  # statement -> seconds
-    app_seconds: dict[str, float]  # URL -> seconds for the whole request
-    items: dict[str, int]  # URL -> how many books the answer held
-    plans: dict[str, tuple[list[str], list[list[str]]]]  # "offset"/"keyset" -> EXPLAIN
-
-    def offset(self, page: int) -> float:
-        return self.sql_seconds[self.offset_sql[page]]
-
-    def keyset(self, page: int) -> float:
-        return self.sql_seconds[self.keyset_sql[page]]
+    url: str
+    sql: str
+    books: int
+    request_seconds: float
+    sql_seconds: float = 0.0
 
 
-def measure(
-    settings: dict[str, str],
-    pages: tuple[int, ...] = PAGES,
-    sql_runs: int = SQL_RUNS,
-    app_runs: int = APP_RUNS,
-) -> Paging:
-    """Ask the app for every page both ways, then time its SQL; books must exist."""
-    urls = [url for page in pages for url in page_urls(page)]
-    app = app_requests(settings, urls, app_runs)
-    offset_sql, keyset_sql = {}, {}
-    for page in pages:
-        offset_url, keyset_url = page_urls(page)
-        offset_sql[page] = statement(app[offset_url]["statements"], False)
-        keyset_sql[page] = statement(app[keyset_url]["statements"], False)
-    count_sql = statement(app[page_urls(pages[0])[0]]["statements"], True)
-    statements = [*offset_sql.values(), *keyset_sql.values(), count_sql]
-    deepest = pages[-1]
-    return Paging(
-        pages=pages,
-        offset_sql=offset_sql,
-        keyset_sql=keyset_sql,
-        count_sql=count_sql,
-        sql_seconds=time_statements(settings, statements, sql_runs),
-        app_seconds={url: statistics.median(app[url]["seconds"]) for url in urls},
-        items={url: app[url]["items"] for url in urls},
-        plans={
-            "offset": explain(settings, offset_sql[deepest]),
-            "keyset": explain(settings, keyset_sql[deepest]),
-        },
-    )
+def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tuple:
+    """Ask step 05's app for each page both ways, then time the SQL it sent:
+    {page: Query} for OFFSET and for keyset, and the COUNT(*) for `total`."""
+    offset_urls = [f"/books?page={page}" for page in pages]
+    keyset_urls = [f"/books?after_id={(page - 1) * PER_PAGE}" for page in pages]
+    # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
+    environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
+    arguments = [*offset_urls, *keyset_urls, str(app_runs)]
+    output = run_python(APP_PROGRAM, common.STEP05, environment, *arguments)
+    report = json.loads(output.splitlines()[-1])
+
+    def query(url: str, counting: bool = False) -> Query:
+        sent = [sql for sql in report[url]["sql"] if ("COUNT(" in sql) == counting]
+        seconds = statistics.median(report[url]["seconds"])
+        return Query(url, sent[0], report[url]["books"], seconds)
+
+    offset = {page: query(url) for page, url in zip(pages, offset_urls, strict=True)}
+    keyset = {page: query(url) for page, url in zip(pages, keyset_urls, strict=True)}
+    count = query(offset_urls[0], counting=True)
+    queries = [*offset.values(), *keyset.values(), count]
+    seconds = {query.sql: [] for query in queries}
+    with database.connect(settings) as connection, connection.cursor() as cursor:
+        for round_number in range(sql_runs + 1):  # taking turns; 0 warms the cache
+            for sql in seconds:
+                started = time.perf_counter()
+                cursor.execute(sql)
+                cursor.fetchall()  # the rows read in full
+                if round_number > 0:
+                    seconds[sql].append(time.perf_counter() - started)
+    for query in queries:
+        query.sql_seconds = statistics.median(seconds[query.sql])
+    return offset, keyset, count
 
 
-def tables(paging: Paging) -> list[str]:
-    """The row queries, the whole requests, and both plans at the deepest page."""
-    first, deepest = paging.pages[0], paging.pages[-1]
-    sql_rows, app_rows = [], []
-    for page in paging.pages:
-        offset, keyset = paging.offset(page), paging.keyset(page)
-        sql_rows.append([
-            f"{page:,}", f"{(page - 1) * PER_PAGE:,}",
-            milliseconds(offset), times(offset / paging.offset(first)),
-            milliseconds(keyset), times(keyset / paging.keyset(first)),
-            times(offset / keyset),
-        ])  # fmt: skip
-        offset_url, keyset_url = page_urls(page)
-        offset, keyset = paging.app_seconds[offset_url], paging.app_seconds[keyset_url]
-        app_rows.append([
-            f"`{offset_url}`", milliseconds(offset),
-            f"`{keyset_url}`", milliseconds(keyset), times(offset / keyset),
-        ])  # fmt: skip
-    sql_headers = ["page", "rows before it", "OFFSET", "OFFSET ÷ page 1"]
-    sql_headers += ["keyset", "keyset ÷ page 1", "OFFSET ÷ keyset"]
-    app_headers = ["OFFSET request", "time", "keyset request", "time"]
-    app_headers.append("OFFSET ÷ keyset")
-    offset_plan = markdown_table(*paging.plans["offset"])
-    keyset_plan = markdown_table(*paging.plans["keyset"])
-    return [
-        "Row queries (the SQL the app sends, timed on the database):\n\n"
-        + markdown_table(sql_headers, sql_rows, align="rrrrrrr"),
+def against(seconds: float, baseline: float) -> list[str]:
+    """Two cells: the seconds, and how many times the `baseline` they are."""
+    return [common.milliseconds(seconds), common.times(seconds / baseline)]
+
+
+def describe(
+    settings, offset: dict, keyset: dict, count: Query, notes
+) -> common.Result:
+    """The tables, both plans at the deepest page, the notes and the targets."""
+    first, deepest = min(offset), max(offset)
+    sql_rows, request_rows = [], []
+    for page in offset:
+        by_offset, by_keyset = offset[page], keyset[page]
+        row = [f"{page:,}", f"{(page - 1) * PER_PAGE:,}"]
+        row += against(by_offset.sql_seconds, offset[first].sql_seconds)
+        row += against(by_keyset.sql_seconds, keyset[first].sql_seconds)
+        row.append(common.times(by_offset.sql_seconds / by_keyset.sql_seconds))
+        sql_rows.append(row)
+        row = [f"`{by_offset.url}`", common.milliseconds(by_offset.request_seconds)]
+        row += [f"`{by_keyset.url}`", common.milliseconds(by_keyset.request_seconds)]
+        row.append(common.times(by_offset.request_seconds / by_keyset.request_seconds))
+        request_rows.append(row)
+    headers = ["page", "rows before it", "OFFSET", "OFFSET ÷ page 1", "keyset"]
+    headers += ["keyset ÷ page 1", "OFFSET ÷ keyset"]
+    tables = ["Row queries (the SQL the app sends, timed on the database):"]
+    tables.append(common.table(headers, sql_rows, "rrrrrrr"))
+    tables.append(
         "Whole requests through the app (Flask test client, no network; "
-        "OFFSET requests include the COUNT(*)):\n\n"
-        + markdown_table(app_headers, app_rows, align="lrlrr"),
-        f"`EXPLAIN` of the OFFSET query at page {deepest:,}:\n\n"
-        f"```sql\n{paging.offset_sql[deepest]}\n```\n\n{offset_plan}",
-        "`EXPLAIN` of the keyset query at the same depth:\n\n"
-        f"```sql\n{paging.keyset_sql[deepest]}\n```\n\n{keyset_plan}",
-    ]
-
-
-def describe(paging: Paging, books: int, generation: float, parts: dict) -> Section:
-    """Turn the measurements into the section of the page, with the two targets."""
-    first, deepest = paging.pages[0], paging.pages[-1]
-    keyset_ratio = paging.keyset(deepest) / paging.keyset(first)
-    offset_ratio = paging.offset(deepest) / paging.offset(first)
-    checks = [
-        Check(
-            f"keyset page {deepest:,} within {KEYSET_LIMIT}× of page {first}",
-            keyset_ratio <= KEYSET_LIMIT,
-            times(keyset_ratio),
-        ),
-        Check(
-            f"OFFSET page {deepest:,} at least {OFFSET_SLOWER}× slower than page "
-            f"{first}",
-            offset_ratio >= OFFSET_SLOWER,
-            times(offset_ratio),
-        ),
-    ]
-    count = paging.sql_seconds[paging.count_sql]
+        "OFFSET requests include the COUNT(*)):"
+    )
+    headers = ["OFFSET request", "time", "keyset request", "time", "OFFSET ÷ keyset"]
+    tables.append(common.table(headers, request_rows, "lrlrr"))
+    with database.connect(settings) as connection, connection.cursor() as cursor:
+        for way, query in (("OFFSET", offset[deepest]), ("keyset", keyset[deepest])):
+            # The statement is one the app itself sent (recorded above), not
+            # text from outside; EXPLAIN cannot take it as a %s value.
+            cursor.execute("EXPLAIN " + query.sql)
+            rows = [
+                ["" if cell is None else str(cell) for cell in row] for row in cursor
+            ]
+            plan = common.table([column[0] for column in cursor.description], rows)
+            tables.append(f"`EXPLAIN` of the {way} query at page {deepest:,}:")
+            tables.append(f"```sql\n{query.sql}\n```\n\n{plan}")
+    seconds = common.milliseconds(count.sql_seconds)
     notes = [
-        f"{books:,} books generated in {generation:.1f} s with `INSERT ... SELECT` "
-        f"from a cross join of a 10-row digits table, {CHUNK:,} rows per statement.",
-        "The first table times the SQL that step 05's app sends for each URL, "
-        "recorded while its test client served that URL, run again directly on "
-        f"the database: the median of {SQL_RUNS} runs, the rows read in full. "
-        f"Whole requests: the median of {APP_RUNS}.",
-        f"An OFFSET page also runs `{paging.count_sql}` for `total` and "
-        f"`X-Total-Count`: {milliseconds(count)}, at every depth. It is left out "
-        "of the first table because it would hide the difference; the second "
-        "table includes it.",
-        "`EXPLAIN` says why: the OFFSET query walks the primary key from the start "
-        "(type `index`, rows = every row up to the end of the page), the keyset "
-        "query starts inside it (type `range`: its rows figure estimates all the "
-        "ids above M, but LIMIT stops the read after 21).",
-        "Through the app, every request also opens a new database connection "
-        "(MYSQL_POOL_SIZE=0, as in step 04); the `pool` benchmark shows what "
-        "that costs.",
-        f"The server gets {BUFFER_POOL_MB} MB of memory for table data "
-        "(innodb-buffer-pool-size), enough to hold every book, as a real server "
-        "would: the numbers then show the work each query does, not disk reads.",
+        *notes,
+        f"An OFFSET page also runs `{count.sql}`: {seconds}, at every depth.",
     ]
-    title = f"Pagination: OFFSET vs keyset on {books:,} books"
-    return Section("pagination", title, ABOUT, tables(paging), notes, checks, parts)
+    keyset_ratio = keyset[deepest].sql_seconds / keyset[first].sql_seconds
+    offset_ratio = offset[deepest].sql_seconds / offset[first].sql_seconds
+    target = f"keyset page {deepest:,} within {KEYSET_LIMIT}× of page {first}"
+    checks = [
+        common.Check(target, keyset_ratio <= KEYSET_LIMIT, common.times(keyset_ratio))
+    ]
+    target = (
+        f"OFFSET page {deepest:,} at least {OFFSET_SLOWER}× slower than page {first}"
+    )
+    passed = offset_ratio >= OFFSET_SLOWER
+    checks.append(common.Check(target, passed, common.times(offset_ratio)))
+    text = common.measured_text(tables, notes, database_version(settings))
+    return common.Result({"pagination": text}, checks)
 
 
-def run(books: int = BOOKS, pages: tuple[int, ...] = PAGES) -> Section:
+def run(
+    books=BOOKS, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS
+) -> common.Result:
     """Start a throwaway server, generate the books, measure, stop the server."""
     with database_with_books(books) as (settings, generation):
-        paging = measure(settings, pages)
-        parts = database_version(settings)
-    return describe(paging, books, generation, parts)
+        offset, keyset, count = measure(settings, pages, sql_runs, app_runs)
+        notes = [
+            f"{books:,} books generated in {generation:.1f} s with `INSERT ... "
+            "SELECT` from a cross join of a 10-row digits table, "
+            f"{CHUNK:,} rows per statement.",
+            f"Row queries: the median of {sql_runs} runs, the rows read in full. "
+            f"Whole requests: the median of {app_runs}.",
+        ]
+        return describe(settings, offset, keyset, count, notes)
