@@ -54,7 +54,7 @@ PARTS = {
         ("wrk",),
         "wrk",
         "wrk",
-        "lessons bench servers, at its fastest",
+        "lessons bench servers and pool",
     ),
 }
 
