@@ -239,7 +239,7 @@ def doctor() -> int:
 
 @lessons.command()
 @click.argument("names", nargs=-1)
-@click.option("--write", is_flag=True, help="Run all, then save the tables in docs/measurements/.")
+@click.option("--write", is_flag=True, help="Run all; save docs/measurements/.")
 def bench(names: tuple[str, ...], write: bool) -> int:
     """Measure what the lessons claim (default: every benchmark)."""
     from lessons import bench as benchmarks
