@@ -368,6 +368,7 @@ OWN = tuple(
         "accounts.google.com",
         "clients2.google.com",
         "content-autofill.googleapis.com",
+        "optimizationguide-pa.googleapis.com",  # asks after some seconds
     )
 )
 
