@@ -282,8 +282,8 @@ def next_exercise(progress: dict, after: Exercise | None = None) -> Exercise | N
 # --- running a check ---------------------------------------------------------
 
 
-def check_command(exercise: Exercise, report: Path, stop_early: bool) -> list[str]:
-    """The pytest command that runs the exercise's check (see practice_check.py).
+def check_command(checks: list[Path], report: Path, stop_early: bool) -> list[str]:
+    """The pytest command that runs these check files (see practice_check.py).
 
     `stop_early` stops at the first unmet expectation (-x): the maintainer
     check only needs to know that a fresh workspace fails.
@@ -292,7 +292,7 @@ def check_command(exercise: Exercise, report: Path, stop_early: bool) -> list[st
         sys.executable,
         "-m",
         "pytest",
-        str(exercise.check_path),
+        *(str(check) for check in checks),
         "-p",
         "lessons.practice_check",
         "-p",
@@ -309,7 +309,19 @@ def check_command(exercise: Exercise, report: Path, stop_early: bool) -> list[st
 def run_check(
     exercise: Exercise, folder: Path, env: dict | None = None, stop_early: bool = False
 ) -> dict:
-    """Run the check on the workspace `folder`; return what practice_check saw."""
+    """Run the exercise's check on the workspace `folder`; return what it saw."""
+    return run_checks([exercise.check_path], folder, env, stop_early)
+
+
+def run_checks(
+    checks: list[Path], folder: Path, env: dict | None = None, stop_early: bool = False
+) -> dict:
+    """Run check files on the workspace `folder` in one pytest process.
+
+    Returns what practice_check saw: {"passed": ..., "results": [one per test,
+    with the check file it is in]}, or "broken" with pytest's output when no
+    test could run at all.
+    """
     environment = {**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}
     environment["PRACTICE_WORKSPACE"] = str(folder)
     with tempfile.TemporaryDirectory(prefix="practice-") as scratch:
@@ -317,7 +329,7 @@ def run_check(
         # A session of its own: Ctrl-C in `check --watch` reaches us, and we stop
         # the check (and the throwaway database it started) ourselves.
         process = subprocess.Popen(
-            check_command(exercise, report, stop_early),
+            check_command(checks, report, stop_early),
             cwd=ROOT,
             env=environment,
             stdout=subprocess.PIPE,

@@ -254,7 +254,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         # One line per check: the first thing that went wrong (setup or call).
         RESULTS.setdefault(
             item.nodeid,
-            {"expectation": expectation, "outcome": report.outcome, "detail": detail},
+            {
+                "check": str(item.path),  # its file: one run may hold several
+                "expectation": expectation,
+                "outcome": report.outcome,
+                "detail": detail,
+            },
         )
     return report
 

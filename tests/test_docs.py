@@ -359,69 +359,6 @@ def rendered_text(url: str, profile: Path) -> str:
     return visible_text(dump_dom(chromium, url, profile))
 
 
-# A page of our own, written into the built site for the test only: it opens
-# pages in frames (same origin, so it may look inside) and writes down what each
-# visible copy button of each page would put on the clipboard.
-COPY_PROBE = """<!doctype html>
-<pre id="copies"></pre>
-<script>
-  const copies = {};
-  const paths = %s;
-  for (const path of paths) {
-    const frame = document.createElement("iframe");
-    frame.width = 1280;
-    frame.height = 800;
-    frame.src = path;
-    frame.addEventListener("load", () => setTimeout(() => {
-      copies[path] = [];
-      for (const button of frame.contentDocument.querySelectorAll(
-        "[data-clipboard-target]")) {
-        if (button.offsetParent === null) continue;  // hidden: nothing to click
-        const target = frame.contentDocument.querySelector(
-          button.dataset.clipboardTarget);
-        copies[path].push(target.textContent);
-      }
-      document.getElementById("copies").textContent = JSON.stringify(copies);
-    }, 1000));
-    document.body.append(frame);
-  }
-</script>
-"""
-
-
-def copied_by_buttons(site: Path, served_site: str, paths: list[str], tmp_path):
-    """For each page, what each of its visible copy buttons would copy."""
-    probe = site / "copy-probe.html"
-    probe.write_text(COPY_PROBE % json.dumps(paths), encoding="utf-8")
-    chromium = require_part("chromium")
-    dom = dump_dom(chromium, f"{served_site}/copy-probe.html", tmp_path)
-    found = re.search(r'<pre id="copies">(.*?)</pre>', dom, re.DOTALL)
-    return json.loads(html.unescape(found[1]))
-
-
-@pytest.mark.browser
-def test_copy_buttons_copy_the_commands_and_never_the_output(
-    site, served_site, tmp_path
-):
-    steps = STEPS[1:]
-    copies = copied_by_buttons(
-        site, served_site, [f"/{step.name}/" for step in steps], tmp_path
-    )
-    for step in steps:
-        readme = (step.path / "README.md").read_text(encoding="utf-8")
-        commands = [block.strip() for block in BASH_BLOCK.findall(readme)]
-        outputs = [block.strip() for block in TEXT_BLOCK.findall(readme)]
-        copied = [text.strip() for text in copies[f"/{step.name}/"]]
-        page = f"the {step.name} page"
-        assert commands, f"{step.name}/README.md shows no commands"
-        for command in commands:
-            assert command in copied, f"no copy button on {page} copies: {command}"
-        for text in copied:
-            assert text not in outputs, f"{page}: a button copies output: {text[:80]}"
-            prompts = [line for line in text.splitlines() if line.startswith("$ ")]
-            assert not prompts, f"{page}: a button copies a prompt: {prompts[0]}"
-
-
 # Chromium's own calls home, which its flags do not all turn off; not the page's.
 OWN = tuple(
     f"{scheme}{host}"
@@ -431,6 +368,7 @@ OWN = tuple(
         "accounts.google.com",
         "clients2.google.com",
         "content-autofill.googleapis.com",
+        "optimizationguide-pa.googleapis.com",  # asks after some seconds
     )
 )
 
@@ -455,23 +393,80 @@ class RequestTrap(socketserver.ThreadingTCPServer):
             self.server.requests.append(self.rfile.readline().decode().strip())
 
 
-@pytest.mark.browser
-@pytest.mark.parametrize(
-    "path", ["/", "/concepts/wsgi/", "/04_mysql_crud/", "/api/", "/live/"]
-)
-def test_pages_load_nothing_from_other_hosts_in_a_browser(served_site, tmp_path, path):
-    # What the HTML names is not all a page loads: scripts load more (Material
-    # fetched mermaid from a CDN for one diagram). So a real browser loads each
-    # page, with the "internet" replaced by a trap that records every request.
+# A page of our own, written into the built site for the tests only: it opens
+# pages in frames (same origin, so it may look inside) and writes down, for each
+# one, its DOM once its scripts have run and what each visible copy button would
+# put on the clipboard. So one Chromium loads every page the tests below read:
+# starting Chromium costs more than loading a page in it.
+PROBE = """<!doctype html>
+<pre id="pages"></pre>
+<script>
+  const pages = {};
+  for (const path of %s) {
+    const frame = document.createElement("iframe");
+    frame.width = 1280;
+    frame.height = 800;
+    frame.src = path;
+    frame.addEventListener("load", () => setTimeout(() => {
+      const page = frame.contentDocument;
+      const copies = [];
+      for (const button of page.querySelectorAll("[data-clipboard-target]")) {
+        if (button.offsetParent === null) continue;  // hidden: nothing to click
+        copies.push(page.querySelector(button.dataset.clipboardTarget).textContent);
+      }
+      pages[path] = {html: page.documentElement.outerHTML, copies: copies};
+      document.getElementById("pages").textContent = JSON.stringify(pages);
+    }, 1000));
+    document.body.append(frame);
+  }
+</script>
+"""
+# The pages the browser tests read: a few of each kind, and every step's.
+BROWSED = ["/", "/concepts/wsgi/", "/api/", *(f"/{step.name}/" for step in STEPS)]
+
+
+@dataclass
+class Browsed:
+    """What one headless Chromium saw of the pages, and what it asked the net."""
+
+    pages: dict[str, dict]  # path -> {"html": its DOM, "copies": [texts]}
+    asked: list[str]  # the first line of every request that reached the trap
+    nobody: str  # an address where no API listens, given to the live page
+
+    def page(self, path: str) -> dict:
+        assert path in self.pages, f"{path} did not finish loading in Chromium"
+        return self.pages[path]
+
+
+@pytest.fixture(scope="module")
+def browsed(site, served_site, tmp_path_factory) -> Browsed:
+    """Every page in BROWSED, and the live page with no API, in one Chromium.
+
+    What the HTML names is not all a page loads: scripts load more (Material
+    fetched mermaid from a CDN for one diagram). So the "internet" is replaced
+    by a trap that records every request the browser makes for another host.
+    """
     chromium = require_part("chromium")
+    nobody = f"http://127.0.0.1:{free_port()}"  # a port where nothing listens
+    paths = [*BROWSED, f"/live/?api={nobody}"]
+    (site / "probe.html").write_text(PROBE % json.dumps(paths), encoding="utf-8")
+    profile = tmp_path_factory.mktemp("chromium-profile")
     with RequestTrap() as trap:
         threading.Thread(target=trap.serve_forever, daemon=True).start()
         proxy = f"--proxy-server=http://127.0.0.1:{trap.server_address[1]}"
-        html_text = dump_dom(chromium, served_site + path, tmp_path, flags=(proxy,))
+        dom = dump_dom(chromium, f"{served_site}/probe.html", profile, flags=(proxy,))
         trap.shutdown()
-    assert "<article" in html_text  # the page itself was served and rendered
-    asked = [line for line in trap.requests if not line.split()[1].startswith(OWN)]
-    assert asked == [], f"{path} asked the network for {asked}"
+    found = re.search(r'<pre id="pages">(.*?)</pre>', dom, re.DOTALL)
+    pages = json.loads(html.unescape(found[1]) or "{}") if found else {}
+    return Browsed(pages, trap.requests, nobody)
+
+
+@pytest.mark.browser
+def test_pages_load_nothing_from_other_hosts_in_a_browser(browsed):
+    for path in [*BROWSED, f"/live/?api={browsed.nobody}"]:
+        assert "<article" in browsed.page(path)["html"], f"{path} was not rendered"
+    asked = [line for line in browsed.asked if not line.split()[1].startswith(OWN)]
+    assert asked == [], f"one of {list(browsed.pages)} asked the network for {asked}"
 
 
 @pytest.mark.browser
@@ -483,14 +478,31 @@ def test_pages_load_nothing_from_other_hosts_in_a_browser(served_site, tmp_path,
         ("concepts/wsgi.md", "/concepts/wsgi/"),
     ],
 )
-def test_chromium_renders_the_page_text(served_site, tmp_path, page, path):
-    text = rendered_text(served_site + path, tmp_path / "profile")
+def test_chromium_renders_the_page_text(browsed, page, path):
+    text = visible_text(browsed.page(path)["html"])
     expected = headings(page_source(page))
     if page == step_page(STEPS[0]):
         expected.append(STEPS[0].title)  # the README's heading, included whole
     missing = [heading for heading in expected if heading not in text]
     assert expected
     assert not missing, f"{path} rendered without: {missing}"
+
+
+@pytest.mark.browser
+def test_copy_buttons_copy_the_commands_and_never_the_output(browsed):
+    for step in STEPS[1:]:
+        readme = (step.path / "README.md").read_text(encoding="utf-8")
+        commands = [block.strip() for block in BASH_BLOCK.findall(readme)]
+        outputs = [block.strip() for block in TEXT_BLOCK.findall(readme)]
+        copied = [text.strip() for text in browsed.page(f"/{step.name}/")["copies"]]
+        page = f"the {step.name} page"
+        assert commands, f"{step.name}/README.md shows no commands"
+        for command in commands:
+            assert command in copied, f"no copy button on {page} copies: {command}"
+        for text in copied:
+            assert text not in outputs, f"{page}: a button copies output: {text[:80]}"
+            prompts = [line for line in text.splitlines() if line.startswith("$ ")]
+            assert not prompts, f"{page}: a button copies a prompt: {prompts[0]}"
 
 
 # --- the __pycache__ page: its claims and its measurements ---------------------
@@ -731,10 +743,8 @@ def test_live_page_lists_books_fetched_across_origins(
 
 
 @pytest.mark.browser
-def test_live_page_says_how_to_start_the_api_when_it_is_not_running(
-    served_site, tmp_path
-):
-    nobody = f"http://127.0.0.1:{free_port()}"  # a port where nothing listens
-    text = rendered_text(f"{served_site}/live/?api={nobody}", tmp_path / "profile")
-    assert f"The API at {nobody} did not answer this page" in text
+def test_live_page_says_how_to_start_the_api_when_it_is_not_running(browsed):
+    page = browsed.page(f"/live/?api={browsed.nobody}")
+    text = visible_text(page["html"])
+    assert f"The API at {browsed.nobody} did not answer this page" in text
     assert "make run" in text

@@ -7,9 +7,12 @@ same versions the course tests with (requirements.lock).
 """
 
 import ast
+import functools
+import itertools
 import subprocess
 import sys
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -46,6 +49,13 @@ def code_files(step_path: Path) -> list[Path]:
     ]
 
 
+@functools.cache
+def installed_providers() -> dict[str, list[str]]:
+    """{module: [distributions that install it]}: read once, it reads every
+    installed package's file list."""
+    return metadata.packages_distributions()
+
+
 def imported_distributions(step_path: Path) -> set[str]:
     """The installed distributions whose modules the step's own code imports."""
     own = {path.stem for path in step_path.iterdir()} | {"deploy"}
@@ -57,7 +67,7 @@ def imported_distributions(step_path: Path) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 top_level.add(node.module.partition(".")[0])
     third_party = top_level - set(sys.stdlib_module_names) - own
-    providers = metadata.packages_distributions()
+    providers = installed_providers()
     return {providers[name][0].lower() for name in third_party}
 
 
@@ -114,24 +124,37 @@ def fresh_venv(folder: Path, requirements: Path) -> Path:
     return python
 
 
+def runs_in(python: Path, step) -> subprocess.CompletedProcess:
+    """Start the step with that interpreter, as far as it goes without serving."""
+    if step.number == "01":
+        command = [python, "server.py", "--help"]
+    else:
+        # `flask routes` imports the app and everything it imports.
+        command = [python, "-m", "flask", "--app", "app", "routes"]
+    return subprocess.run(
+        command, cwd=step.path, capture_output=True, text=True, check=False
+    )
+
+
 def test_a_fresh_step_venv_with_only_the_requirements_runs_every_step(tmp_path):
     # One venv per distinct requirements.txt (02 and 03 share theirs, 04 and 05
-    # theirs), built exactly as a README says: venv, then pip install -r.
-    venvs = {}
+    # theirs), built exactly as a README says: venv, then pip install -r. The
+    # venvs are built side by side: pip spends much of its time waiting on the
+    # package index, and each venv is its own folder.
+    steps_of = {}
     for step in STEPS:
         key = tuple(str(requirement) for requirement in requirements_of(step.path))
-        if key not in venvs:
-            folder = tmp_path / f"venv{len(venvs)}"
-            venvs[key] = fresh_venv(folder, step.path / "requirements.txt")
-        python = venvs[key]
-        if step.number == "01":
-            command = [python, "server.py", "--help"]
-        else:
-            # `flask routes` imports the app and everything it imports.
-            command = [python, "-m", "flask", "--app", "app", "routes"]
-        result = subprocess.run(
-            command, cwd=step.path, capture_output=True, text=True, check=False
+        steps_of.setdefault(key, []).append(step)
+
+    def build_and_run(number, steps):
+        python = fresh_venv(
+            tmp_path / f"venv{number}", steps[0].path / "requirements.txt"
         )
+        return [(step, runs_in(python, step)) for step in steps]
+
+    with ThreadPoolExecutor() as pool:
+        runs = list(pool.map(build_and_run, itertools.count(), steps_of.values()))
+    for step, result in itertools.chain.from_iterable(runs):
         assert result.returncode == 0, (
             f"{step.name} does not run in a venv with only its requirements.txt:\n"
             f"{result.stderr}"

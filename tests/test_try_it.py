@@ -18,13 +18,22 @@ do not see:
     <!-- not replayed: it stops the database server -->
 
 Such blocks are skipped visibly: the test says how many, and why.
+
+A block that only makes a throwaway venv (`python3 -m venv NAME`, then
+`NAME/bin/pip install ...`, with no output on the page) is run once per machine:
+in .lessons/try-it/, by the block's own commands, like the initialised database
+folder. The page's folder then gets a link to that venv. A changed block (a new
+Black version) or another Python makes a new one; `make clean` removes them.
 """
 
+import fcntl
+import hashlib
 import os
 import pty
 import re
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -133,6 +142,40 @@ def run_it(readme: Path) -> tuple[list[str], str]:
     return commands[:-1], commands[-1]
 
 
+# A block that makes a venv and installs into it, and nothing else.
+VENV_BLOCK = re.compile(
+    r"python3 -m venv (?P<name>[\w-]+)\n(?:(?P=name)/bin/pip install [^\n]+\n?)+"
+)
+VENVS = ROOT / ".lessons" / "try-it"
+
+
+def venv_made_once(command: str, name: str) -> Path:
+    """The venv NAME that `command` makes, made by it once on this machine."""
+    key = hashlib.sha256(f"{sys.version}\n{command}".encode()).hexdigest()[:16]
+    folder = VENVS / key
+    VENVS.mkdir(parents=True, exist_ok=True)
+    # One test run at a time makes it; another waits, then uses it.
+    with open(VENVS / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "made").exists():  # never made, or cut off half-way
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            made = subprocess.run(
+                ["bash", "-c", command],
+                cwd=folder,
+                env=learner_environment(),
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
+            if made.returncode != 0:
+                shutil.rmtree(folder)
+                pytest.fail(f"`{command}` failed:\n{made.stderr}")
+            (folder / "made").write_text(command, encoding="utf-8")
+    return folder / name
+
+
 def first_difference(expected: list[str], actual: list[str]) -> str:
     for number, (want, got) in enumerate(zip(expected, actual, strict=False), 1):
         if want != got:
@@ -222,6 +265,10 @@ def replay(page: Path, terminal: Terminal, usual: str = "", real: str = "") -> N
             skipped.append(example.skipped_because)
             continue
         command = example.command
+        venv_block = VENV_BLOCK.fullmatch(command)
+        if venv_block and example.expected is None:
+            made = venv_made_once(command, venv_block["name"])
+            command = f"ln -s {made} {venv_block['name']}"
         if usual:  # the address as a URL, and as Python's ('127.0.0.1', 8080)
             usual_pair, real_pair = address_pair(usual), address_pair(real)
             command = command.replace(usual, real).replace(usual_pair, real_pair)
