@@ -122,16 +122,12 @@ def mysql_stoppable_server(request, mysql_server, tmp_path_factory) -> Throwaway
     return request.config.stash[STOPPABLE]
 
 
-@pytest.fixture
-def mysql_database(request: pytest.FixtureRequest, mysql_server):
-    """`settings = mysql_database(schema_path)`: a fresh database `test_<hex>`
-    with the schema loaded (None: empty), dropped after the test."""
+def database_maker(default_server: dict[str, str]):
+    """`make(schema_path)` makes a database; `drop_all()` drops all it made."""
     created: list[tuple[dict[str, str], str]] = []
-    server = mysql_server
-    if "mysql_control" in request.fixturenames:  # this test will stop its server
-        server = request.getfixturevalue("mysql_stoppable_server").settings
 
-    def make_database(schema_path: Path | None = None) -> dict[str, str]:
+    def make(schema_path: Path | None = None, server=None) -> dict[str, str]:
+        server = server or default_server
         name = f"test_{secrets.token_hex(6)}"
         found = database.create_database(server, name)
         created.append((server, name))  # from now on it is ours to drop
@@ -139,9 +135,34 @@ def mysql_database(request: pytest.FixtureRequest, mysql_server):
             database.load_schema(found, Path(schema_path).read_text(encoding="utf-8"))
         return found
 
-    yield make_database
-    for where, name in created:
-        database.drop_database(where, name)
+    def drop_all() -> None:
+        for server, name in created:
+            database.drop_database(server, name)
+
+    return make, drop_all
+
+
+@pytest.fixture
+def mysql_database(request: pytest.FixtureRequest, mysql_server):
+    """`settings = mysql_database(schema_path)`: a fresh database `test_<hex>`
+    with the schema loaded (None: empty), dropped after the test."""
+    server = mysql_server
+    if "mysql_control" in request.fixturenames:  # this test will stop its server
+        server = request.getfixturevalue("mysql_stoppable_server").settings
+    make, drop_all = database_maker(server)
+    yield make
+    drop_all()
+
+
+@pytest.fixture(scope="module")
+def mysql_module_database(mysql_server):
+    """`settings = mysql_module_database(schema_path)`: like `mysql_database`, for
+    what all tests of a module share (a server process, a chain), dropped after
+    the module's last test. `server=mysql_stoppable_server.settings` puts it on
+    the server that `mysql_control` stops, for a module that stops it itself."""
+    make, drop_all = database_maker(mysql_server)
+    yield make
+    drop_all()
 
 
 @pytest.fixture
@@ -184,7 +205,7 @@ def dump_dom(tmp_path: Path):
     return load
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def production_chain():
     """`with production_chain(step_dir, settings) as chain:` nginx (chain.url)
     in front of gunicorn (chain.app_url); logs deleted unless keep_logs=True."""
