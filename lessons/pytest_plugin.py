@@ -6,9 +6,13 @@ the tooling; `pytest --fixtures` shows how to call each one. A fixture whose
 system part is missing skips with the install command (fails under CI=true).
 """
 
+import contextlib
 import itertools
 import os
 import secrets
+import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -66,19 +70,53 @@ def require_part(key: str) -> str:
     return path
 
 
-def started_server(folder: Path) -> ThrowawayServer:
+# Linux keeps /dev/shm in memory. A test server's data lives for one session,
+# and every test creates and drops a database there: on a disk each of those
+# waits for fsync, which other busy programs can make ten times slower.
+MEMORY = Path("/dev/shm")  # noqa: S108  (each server gets its own mkdtemp folder)
+ROOM_NEEDED = 512 * 1024 * 1024  # a test server's data takes 30-100 MB
+SERVER_FOLDER_PREFIX = "lessons-test-mysql-"
+
+
+def server_data_parent() -> str | None:
+    """Where test servers keep their data: /dev/shm when it has room, else None
+    (the usual temporary folder: macOS has no /dev/shm, Docker gives it 64 MB)."""
+    with contextlib.suppress(OSError):
+        if os.access(MEMORY, os.W_OK) and shutil.disk_usage(MEMORY).free > ROOM_NEEDED:
+            return str(MEMORY)
+    return None
+
+
+def remove_leftover_folders(parent: str | None) -> None:
+    """Remove test servers' folders that a killed test run left in memory."""
+    if parent is None:
+        return
+    for folder in Path(parent).glob(f"{SERVER_FOLDER_PREFIX}*"):
+        with contextlib.suppress(OSError):  # another run removed it first
+            # An hour old and no server running there: its run has ended.
+            old = time.time() - folder.stat().st_mtime > 3600
+            if old and ThrowawayServer.attach(folder) is None:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def started_server(request: pytest.FixtureRequest) -> ThrowawayServer:
+    """A throwaway server for this session, stopped and removed after it."""
     require_part("mariadb")
+    parent = server_data_parent()
+    remove_leftover_folders(parent)
+    folder = Path(tempfile.mkdtemp(prefix=SERVER_FOLDER_PREFIX, dir=parent))
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
     server = ThrowawayServer(folder)
+    request.addfinalizer(server.stop)  # runs first: finalizers run last-in first
     try:
         server.start()
     except DatabaseUnavailable as problem:
-        server.stop()
         pytest.fail(str(problem), pytrace=False)
     return server
 
 
 @pytest.fixture(scope="session")
-def mysql_server(request: pytest.FixtureRequest, tmp_path_factory) -> dict[str, str]:
+def mysql_server(request: pytest.FixtureRequest) -> dict[str, str]:
     """The MYSQL_* settings of the server this test session makes databases on."""
     configured = settings.configured(request.config.rootpath)
     shared = os.environ.get(SHARED_SERVER)
@@ -88,8 +126,7 @@ def mysql_server(request: pytest.FixtureRequest, tmp_path_factory) -> dict[str, 
             pytest.fail(f"the shared test server in {shared} is not running")
         return server.settings
     if configured is None:
-        server = started_server(tmp_path_factory.mktemp("mysql"))
-        request.addfinalizer(server.stop)
+        server = started_server(request)
         request.config.stash[STOPPABLE] = server  # plain pytest: stop this one
         return server.settings
     problem = database.server_problem(configured)
@@ -107,7 +144,7 @@ STOPPABLE = pytest.StashKey[ThrowawayServer]()
 
 
 @pytest.fixture(scope="session")
-def mysql_stoppable_server(request, mysql_server, tmp_path_factory) -> ThrowawayServer:
+def mysql_stoppable_server(request, mysql_server) -> ThrowawayServer:
     """A throwaway server a test may stop: the session's own, or one for these
     tests alone (when the session's is shared with other steps, or is yours)."""
     if STOPPABLE not in request.config.stash:
@@ -116,22 +153,17 @@ def mysql_stoppable_server(request, mysql_server, tmp_path_factory) -> Throwaway
                 "MYSQL_HOST is set, so the tests use your server and never stop "
                 "it; unset MYSQL_HOST to run this test on a throwaway server"
             )
-        server = started_server(tmp_path_factory.mktemp("mysql-stoppable"))
-        request.addfinalizer(server.stop)
+        server = started_server(request)
         request.config.stash[STOPPABLE] = server
     return request.config.stash[STOPPABLE]
 
 
-@pytest.fixture
-def mysql_database(request: pytest.FixtureRequest, mysql_server):
-    """`settings = mysql_database(schema_path)`: a fresh database `test_<hex>`
-    with the schema loaded (None: empty), dropped after the test."""
+def database_maker(default_server: dict[str, str]):
+    """`make(schema_path)` makes a database; `drop_all()` drops all it made."""
     created: list[tuple[dict[str, str], str]] = []
-    server = mysql_server
-    if "mysql_control" in request.fixturenames:  # this test will stop its server
-        server = request.getfixturevalue("mysql_stoppable_server").settings
 
-    def make_database(schema_path: Path | None = None) -> dict[str, str]:
+    def make(schema_path: Path | None = None, server=None) -> dict[str, str]:
+        server = server or default_server
         name = f"test_{secrets.token_hex(6)}"
         found = database.create_database(server, name)
         created.append((server, name))  # from now on it is ours to drop
@@ -139,9 +171,34 @@ def mysql_database(request: pytest.FixtureRequest, mysql_server):
             database.load_schema(found, Path(schema_path).read_text(encoding="utf-8"))
         return found
 
-    yield make_database
-    for where, name in created:
-        database.drop_database(where, name)
+    def drop_all() -> None:
+        for server, name in created:
+            database.drop_database(server, name)
+
+    return make, drop_all
+
+
+@pytest.fixture
+def mysql_database(request: pytest.FixtureRequest, mysql_server):
+    """`settings = mysql_database(schema_path)`: a fresh database `test_<hex>`
+    with the schema loaded (None: empty), dropped after the test."""
+    server = mysql_server
+    if "mysql_control" in request.fixturenames:  # this test will stop its server
+        server = request.getfixturevalue("mysql_stoppable_server").settings
+    make, drop_all = database_maker(server)
+    yield make
+    drop_all()
+
+
+@pytest.fixture(scope="module")
+def mysql_module_database(mysql_server):
+    """`settings = mysql_module_database(schema_path)`: like `mysql_database`, for
+    what all tests of a module share (a server process, a chain), dropped after
+    the module's last test. `server=mysql_stoppable_server.settings` puts it on
+    the server that `mysql_control` stops, for a module that stops it itself."""
+    make, drop_all = database_maker(mysql_server)
+    yield make
+    drop_all()
 
 
 @pytest.fixture
@@ -184,7 +241,7 @@ def dump_dom(tmp_path: Path):
     return load
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def production_chain():
     """`with production_chain(step_dir, settings) as chain:` nginx (chain.url)
     in front of gunicorn (chain.app_url); logs deleted unless keep_logs=True."""

@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -27,6 +28,10 @@ def running_in_thread(app, **options):
         yield server
     finally:
         server.shutdown()
+        # serve_forever() notices shutdown() between two accepts, which wait up
+        # to 0.1 s (the listener's timeout); a connection ends the wait at once.
+        with contextlib.suppress(OSError):
+            socket.create_connection(server.server_address, timeout=5).close()
         thread.join()
 
 

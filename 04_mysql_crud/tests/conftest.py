@@ -31,6 +31,12 @@ def database(mysql_database):
     return mysql_database(STEP_DIR / "schema.sql")
 
 
+@pytest.fixture(scope="module")
+def module_database(mysql_module_database):
+    """One database for all the tests of a module, for a server they share."""
+    return mysql_module_database(STEP_DIR / "schema.sql")
+
+
 @pytest.fixture
 def app(database):
     """A new app from the factory, in testing mode, on this test's own database."""

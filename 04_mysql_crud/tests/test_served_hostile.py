@@ -2,9 +2,11 @@
 
 What the test client cannot send: a chunked body (RFC 9112 §7.1), a method in
 lowercase, a request line the server refuses before the app sees it. Each
-server runs in its own process from this step's folder, on the test's database.
+server runs in its own process from this step's folder, started once for all
+the tests here, on one database.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -23,28 +25,41 @@ def serve_command(server: str, port: int) -> list[str]:
     return [*gunicorn, "--bind", f"127.0.0.1:{port}", "app:create_app()"]
 
 
-def served(server, step_dir, database, free_port, run_server):
-    """Start `server` on the test's database, for a `with` block; yields its port."""
-    port = free_port()
-    environment = dict(os.environ)
-    environment.pop("FLASK_APP", None)
-    environment.pop("FLASK_DEBUG", None)
-    environment.update(database)
-    command = serve_command(server, port)
-    with run_server(command, port, cwd=step_dir, env=environment):
-        yield port
+@pytest.fixture(scope="module")
+def served(step_dir, module_database, free_port, run_server):
+    """`port = served("flask run")`: that server's port. Each server starts once
+    for this module's tests (they never change it), on one database."""
+    ports = {}
+    with contextlib.ExitStack() as running:
+
+        def port_of(server: str) -> int:
+            """Start `server` the first time a test asks for it; give its port."""
+            if server not in ports:
+                port = free_port()
+                environment = dict(os.environ)
+                environment.pop("FLASK_APP", None)
+                environment.pop("FLASK_DEBUG", None)
+                environment.update(module_database)
+                command = serve_command(server, port)
+                running.enter_context(
+                    run_server(command, port, cwd=step_dir, env=environment)
+                )
+                ports[server] = port
+            return ports[server]
+
+        yield port_of
 
 
 @pytest.fixture(params=["flask run", "gunicorn"])
-def port(request, step_dir, database, free_port, run_server):
+def port(request, served):
     """Each test runs against both servers."""
-    yield from served(request.param, step_dir, database, free_port, run_server)
+    return served(request.param)
 
 
 @pytest.fixture
-def dev_port(step_dir, database, free_port, run_server):
+def dev_port(served):
     """`flask run` only: for what the development server answers by itself."""
-    yield from served("flask run", step_dir, database, free_port, run_server)
+    return served("flask run")
 
 
 def json_body_of_size(size: int) -> bytes:

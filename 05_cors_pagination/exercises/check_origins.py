@@ -36,7 +36,9 @@ def page_origin(tmp_path):
     """A static server for the page (its own origin): (origin, folder)."""
     handler = partial(QuietHandler, directory=str(tmp_path))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # poll_interval: how often it looks for shutdown() (0.5 s by default).
+    serving = partial(server.serve_forever, poll_interval=0.05)
+    threading.Thread(target=serving, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", tmp_path
     server.shutdown()
     server.server_close()

@@ -31,6 +31,12 @@ def database(mysql_database):
     return mysql_database(STEP_DIR / "schema.sql")
 
 
+@pytest.fixture(scope="module")
+def module_database(mysql_module_database):
+    """One database for all the tests of a module, for a server they share."""
+    return mysql_module_database(STEP_DIR / "schema.sql")
+
+
 @pytest.fixture
 def app(database):
     """A new app from the factory, in testing mode, on this test's own database."""
@@ -156,8 +162,16 @@ def add_books(query):
     return add
 
 
+@pytest.fixture(scope="module")
+def chain(module_database, production_chain):
+    """nginx and gunicorn (2 workers) serving this step, on the module's database:
+    started once for all the tests of a module (a start takes a second)."""
+    with production_chain(STEP_DIR, module_database, workers=2) as running:
+        yield running
+
+
 @pytest.fixture
-def chain(database, production_chain):
-    """nginx and gunicorn (2 workers) serving this step, for one test."""
+def own_chain(database, production_chain):
+    """nginx and gunicorn for one test alone: for a test that stops part of it."""
     with production_chain(STEP_DIR, database, workers=2) as running:
         yield running

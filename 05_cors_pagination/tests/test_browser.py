@@ -57,7 +57,11 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 def serve_in_thread(server) -> threading.Thread:
     """Run a server's serve_forever() in a background thread."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # It looks for shutdown() every poll_interval (0.5 s by default): a test
+    # that stops it need not wait that long.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     return thread
 

@@ -3,18 +3,26 @@
 test_database_down.py stops the server between requests. Here it goes wrong
 while a request is using it: the connection drops between two steps of a
 query, or the server process is frozen (SIGSTOP, as a stuck or swapping server
-behaves) after the request has connected. Both are the real server of the test
-session (the `mysql_control` fixture), and it always gets SIGCONT back.
+behaves) after the request has connected. The frozen one is the real server
+of the test session that `mysql_control` stops (`mysql_stoppable_server`).
 """
 
 import os
 import signal
 import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from flask import Flask
 
 import db_connection
+from app import create_app
 from db_connection import get_db
+
+SCHEMA = Path(__file__).resolve().parent.parent / "schema.sql"
+BOOK = {"title": "Dune", "author": "Frank Herbert"}  # the one book in each database
 
 READS = ["/health", "/books", "/books/1"]
 WRITES = [
@@ -51,72 +59,96 @@ def test_a_connection_dropped_between_cursor_and_query_is_503(
     assert_unavailable(app.test_client().get("/drop-then-query"))
 
 
-@pytest.fixture
-def freezing(app, mysql_control, monkeypatch):
-    """`freezing(True)`: from now on, freeze the server as each request connects.
+@dataclass
+class Frozen:
+    """One request sent while the server was frozen, on a database of its own."""
 
-    `freezing(False)` thaws it and stops the freezing. It is thawed after the
-    test too, whatever happened, so the rest of the session keeps its database.
-    The query timeout is 1 s here instead of 3: the same rule, a shorter wait.
+    app: Flask
+    settings: dict  # its database
+    before: list  # the books table before the request...
+    answer: object = None  # ...the answer (None: it hung)...
+    after: list = field(default_factory=list)  # ...and the table afterwards
+
+
+def books_in(settings, mysql_connect) -> list:
+    """Every row of the books table, read straight from the database."""
+    with mysql_connect(settings) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM books ORDER BY id")
+        return cursor.fetchall()
+
+
+@pytest.fixture(scope="module")
+def frozen(mysql_stoppable_server, mysql_module_database, mysql_connect):
+    """Every request of REQUESTS, in flight at once while the server is frozen.
+
+    A freeze costs a wait (the query timeout), so the requests share one: each
+    has an app and a database of its own with one book in it; all of them
+    connect, then the server is frozen (SIGSTOP) once, and every query waits
+    out the same timeout. The query timeout is 1 s here instead of 3: the same
+    rule, a shorter wait. The server always gets SIGCONT back, so the rest of
+    the session keeps its database. Each test below checks its own request.
     """
-    monkeypatch.setattr(db_connection, "QUERY_TIMEOUT_SECONDS", 1)
-    on_connect = [False]
+    server = mysql_stoppable_server
+    freezing = threading.Event()  # set while the requests below are sent
+    all_connected = threading.Barrier(  # the last request to connect freezes it
+        len(REQUESTS), action=lambda: os.kill(server.pid, signal.SIGSTOP), timeout=30
+    )
 
-    @app.before_request
-    def freeze_the_server():
-        """Connect (as any request does first), then stop the server's process."""
+    def connect_then_freeze():
+        """Connect (as any request does first); once all have, freeze the server."""
         get_db()
-        if on_connect[0]:
-            os.kill(mysql_control.pid, signal.SIGSTOP)
+        if freezing.is_set():
+            all_connected.wait()
 
-    def switch(on: bool):
-        """Turn the freezing on, or off (and let the server run again: SIGCONT)."""
-        on_connect[0] = on
-        if not on:
-            os.kill(mysql_control.pid, signal.SIGCONT)
+    requests = {}
+    for method, path, _body in REQUESTS:
+        settings = mysql_module_database(SCHEMA, server=server.settings)
+        app = create_app({"TESTING": True, **settings})
+        app.before_request(connect_then_freeze)
+        assert app.test_client().post("/books", json=BOOK).status_code == 201
+        before = books_in(settings, mysql_connect)
+        requests[method, path] = Frozen(app, settings, before)
 
-    try:
-        yield switch
-    finally:
-        switch(False)
+    def ask(method, path, body):
+        """Send one request; keep its answer."""
+        client = requests[method, path].app.test_client()
+        requests[method, path].answer = client.open(path, method=method, json=body)
 
-
-def answer_within_bound(app, method, path, body):
-    """Send one request in a thread; None if it is still waiting after 30 s.
-
-    30 s is a bound for a hang, far above the query timeout: a bounded
-    wait, not a timing assertion.
-    """
-    answers = []
-
-    def ask():
-        """The request, with its answer kept for the test."""
-        answers.append(app.test_client().open(path, method=method, json=body))
-
-    asking = threading.Thread(target=ask, daemon=True)
-    asking.start()
-    asking.join(timeout=30)
-    return answers[0] if answers else None
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(db_connection, "QUERY_TIMEOUT_SECONDS", 1)
+        asking = [threading.Thread(target=ask, args=r, daemon=True) for r in REQUESTS]
+        freezing.set()
+        try:
+            for thread in asking:
+                thread.start()
+            # 30 s is a bound for a hang, far above the query timeout: a
+            # bounded wait, not a timing assertion.
+            deadline = time.monotonic() + 30
+            for thread in asking:
+                thread.join(timeout=max(0, deadline - time.monotonic()))
+        finally:
+            freezing.clear()  # from now on, requests no longer freeze the server
+            all_connected.abort()  # (one still waiting gives up: it hung)
+            os.kill(server.pid, signal.SIGCONT)  # thaw
+    for frozen_request in requests.values():
+        frozen_request.after = books_in(frozen_request.settings, mysql_connect)
+    return requests
 
 
 @pytest.mark.parametrize(("method", "path", "body"), REQUESTS)
 def test_a_request_in_flight_when_the_database_freezes_gets_503_not_a_hang(
-    add_book, all_rows, app, freezing, method, path, body
+    frozen, method, path, body
 ):
-    add_book()
-    before = all_rows()
-    freezing(True)
-    response = answer_within_bound(app, method, path, body)
-    freezing(False)  # thaw, to read the table
-    assert response is not None, "the request hung while the database was frozen"
-    assert_unavailable(response)
-    assert all_rows() == before  # nothing was saved half way
+    request = frozen[method, path]
+    assert request.answer is not None, "the request hung while the database was frozen"
+    assert_unavailable(request.answer)
+    assert request.after == request.before  # nothing was saved half way
 
 
-def test_the_app_recovers_by_itself_once_the_database_thaws(add_book, app, freezing):
-    add_book()
-    freezing(True)
-    assert_unavailable(answer_within_bound(app, "GET", "/health", None))
-    freezing(False)  # thaw: the same app, no restart
-    assert app.test_client().get("/health").status_code == 200
-    assert app.test_client().get("/books/1").status_code == 200
+def test_the_app_recovers_by_itself_once_the_database_thaws(frozen):
+    health = frozen["GET", "/health"]
+    assert health.answer is not None, "the request hung while the database was frozen"
+    assert_unavailable(health.answer)  # while it was frozen
+    client = health.app.test_client()  # the same app, no restart, thawed now
+    assert client.get("/health").status_code == 200
+    assert client.get("/books/1").status_code == 200

@@ -2,7 +2,8 @@
 
 Every request here goes over loopback sockets through both servers, started as
 our own processes by the course's `production_chain` fixture (the same code
-`lessons run 05 --production` uses), against the test's own database.
+`lessons run 05 --production` uses). One chain serves every test here but the
+last, which stops gunicorn and so gets a chain of its own.
 """
 
 import http.client
@@ -13,6 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
+
+
+@pytest.fixture(scope="module")
+def database(module_database):
+    """The tests here share one chain, so they share its database too (`query`
+    and `add_books` write to it)."""
+    return module_database
 
 
 def fetch(base_url, method, path, body=None, headers=None, source="127.0.0.1"):
@@ -173,11 +181,11 @@ def test_killing_a_worker_does_not_take_the_site_down(chain):
     assert len(workers) == 2 and victim not in workers
 
 
-def test_nginx_answers_503_problem_details_when_gunicorn_is_down(chain):
-    chain.gunicorn.terminate()  # the master stops its workers, then itself
-    chain.gunicorn.wait(timeout=30)
+def test_nginx_answers_503_problem_details_when_gunicorn_is_down(own_chain):
+    own_chain.gunicorn.terminate()  # the master stops its workers, then itself
+    own_chain.gunicorn.wait(timeout=30)
     origin = {"Origin": "http://localhost:8000"}
-    status, headers, body = fetch(chain.url, "GET", "/books", headers=origin)
+    status, headers, body = fetch(own_chain.url, "GET", "/books", headers=origin)
     assert status == 503
     assert headers["Content-Type"] == "application/problem+json"
     assert int(headers["Retry-After"]) > 0

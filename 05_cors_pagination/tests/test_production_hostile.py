@@ -17,6 +17,13 @@ import raw_http
 ORIGIN = "http://127.0.0.1:8000"  # one of the allowed origins (the docs site)
 
 
+@pytest.fixture(scope="module")
+def database(module_database):
+    """The tests here share one chain, so they share its database too (`query`
+    and `add_books` write to it)."""
+    return module_database
+
+
 def port_of(url: str) -> int:
     """The port of http://127.0.0.1:PORT."""
     return int(url.rsplit(":", 1)[1])

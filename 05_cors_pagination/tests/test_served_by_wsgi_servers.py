@@ -25,15 +25,15 @@ def server_command(server, port):
     return [*gunicorn, "--bind", f"127.0.0.1:{port}", "app:create_app()"]
 
 
-@pytest.fixture(params=["flask run", "gunicorn"])
-def port(request, step_dir, database, free_port, run_server):
-    """Start a server on this test's database; give its port."""
+@pytest.fixture(scope="module", params=["flask run", "gunicorn"])
+def port(request, step_dir, module_database, free_port, run_server):
+    """Start one server for this module's tests, on one database; give its port."""
     port = free_port()
     # Plain means plain: no FLASK_APP or FLASK_DEBUG from the shell that runs pytest.
     environment = dict(os.environ)
     environment.pop("FLASK_APP", None)
     environment.pop("FLASK_DEBUG", None)
-    environment.update(database)  # MYSQL_HOST, MYSQL_PORT, ...
+    environment.update(module_database)  # MYSQL_HOST, MYSQL_PORT, ...
     command = server_command(request.param, port)
     with run_server(command, port, cwd=step_dir, env=environment):
         yield port
