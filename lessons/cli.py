@@ -147,7 +147,14 @@ def run_production(step: Step, port: int, app_servers: int, your_database: bool)
 
 @lessons.command(context_settings={"ignore_unknown_options": True})
 @click.argument("steps", nargs=-1)
-@click.option("--jobs", default=2, show_default=True, help="Steps run side by side.")
+# One more process than CPUs: many tests mostly wait (nginx's timers, a frozen
+# database, a browser), and the extra one keeps every CPU busy meanwhile.
+@click.option(
+    "--jobs",
+    default=(os.cpu_count() or 1) + 1,
+    show_default=True,
+    help="Test processes run side by side.",
+)
 def test(steps: tuple[str, ...], jobs: int) -> int:
     """Run the tests of the steps (default: all, and the course's own).
 

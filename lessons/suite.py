@@ -2,9 +2,11 @@
 
 Why one process per step: every step has its own `app.py`, and Python imports a
 module once per process, so two steps in one pytest run would share the first
-`app` imported. The steps run side by side (two at a time by default), on one
-throwaway database server that gives each test its own database; each step's
-output is shown whole when it ends, then a line per step and a total.
+`app` imported. The steps run side by side (one more process than CPUs), on
+one throwaway database server that gives each test its own database; each
+step's output is shown whole when it ends, then a line per step and a total.
+A step's tests marked `slow` (mostly waiting on nginx's timers) run in a second
+process of that step, beside the others, so the wait overlaps other work.
 """
 
 import contextlib
@@ -22,7 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lessons import processes, settings, system
-from lessons.pytest_plugin import SHARED_SERVER
+from lessons.pytest_plugin import (
+    SERVER_FOLDER_PREFIX,
+    SHARED_SERVER,
+    server_data_parent,
+)
 from lessons.steps import ROOT, Step
 from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
 
@@ -53,22 +59,52 @@ def closing_counts(output: str) -> Counter:
     return Counter()
 
 
-def run_pytest(folder: Path, extra_args: list[str], env: dict, children: list):
+def run_pytest(name: str, folder: Path, pytest_args: list[str], env: dict, children):
     """Run pytest on one folder; print its whole output when it is done."""
     # Relative paths read better in the output; a folder elsewhere stays whole.
     target = folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder
     started = time.monotonic()
     # Started like every server: it dies with `lessons test`, even a killed one.
     process = processes.start(
-        [sys.executable, "-m", "pytest", str(target), *extra_args], cwd=ROOT,
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "pytest", str(target), *pytest_args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     children.append(process)
     output = process.communicate()[0]
     processes.stop(process)  # forget the note that it was started
-    print(f"\n=== {folder.name} ===\n{output}", end="", flush=True)
+    print(f"\n=== {name} ===\n{output}", end="", flush=True)
     seconds = time.monotonic() - started
-    return Result(folder.name, process.returncode, seconds, closing_counts(output))
+    return Result(name, process.returncode, seconds, closing_counts(output))
+
+
+def has_slow_tests(step: Step) -> bool:
+    """True when one of the step's test files marks tests `slow`."""
+    files = (step.path / "tests").glob("test_*.py")
+    return any("pytest.mark.slow" in path.read_text(encoding="utf-8") for path in files)
+
+
+def pytest_runs(steps: list[Step], include_course: bool, extra_args: list[str]):
+    """(name, folder, pytest arguments) of each pytest process to start.
+
+    A whole step is one process, or two when it has slow tests (a run with your
+    own pytest options stays one, so `-k` never leaves one of them empty). The
+    course's own tests run a process per file, side by side.
+    """
+    runs = []
+    for step in steps:
+        if extra_args or not has_slow_tests(step):
+            runs.append((step.name, step.path, extra_args))
+        else:
+            runs.append((step.name, step.path, ["-m", "not slow"]))
+            runs.append((f"{step.name} (slow)", step.path, ["-m", "slow"]))
+    if include_course:
+        for path in sorted((ROOT / "tests").glob("test_*.py")):
+            runs.append((path.name, path, extra_args))
+    return runs
 
 
 @contextlib.contextmanager
@@ -78,7 +114,10 @@ def shared_database(steps: list[Step]):
     if not needed or settings.configured(ROOT) or not system.find("mariadb"):
         yield {}  # no database, the learner's own, or the tests say what is missing
         return
-    with tempfile.TemporaryDirectory(prefix="lessons-test-mysql-") as folder:
+    # In memory when there is room (see server_data_parent): every test
+    # creates and drops a database, and a disk makes each of those wait.
+    parent = server_data_parent()
+    with tempfile.TemporaryDirectory(prefix=SERVER_FOLDER_PREFIX, dir=parent) as folder:
         print("Starting one throwaway database server for the tests ...", flush=True)
         server = ThrowawayServer(Path(folder))
         try:
@@ -93,18 +132,18 @@ def shared_database(steps: list[Step]):
             server.stop()
 
 
-def merge_course_results(results: list[Result]) -> list[Result]:
-    """The steps in order, then one `tests` line for the course's test files."""
-    steps = [result for result in results if not result.name.endswith(".py")]
-    steps.sort(key=lambda result: result.name)
-    course = [result for result in results if result.name.endswith(".py")]
-    if not course:
-        return steps
-    merged = Result("tests", max(r.exit_code for r in course), 0.0, Counter())
-    for result in course:
-        merged.seconds += result.seconds
-        merged.counts += result.counts
-    return [*steps, merged]
+def merge_results(results: list[Result]) -> list[Result]:
+    """A line per step, in order (its slow process counted in), then one
+    `tests` line for the course's test files."""
+    merged: dict[str, Result] = {}
+    for result in sorted(results, key=lambda result: result.name):
+        name = result.name.removesuffix(" (slow)")
+        name = "tests" if name.endswith(".py") else name
+        line = merged.setdefault(name, Result(name, 0, 0.0, Counter()))
+        line.exit_code = max(line.exit_code, result.exit_code)
+        line.seconds += result.seconds
+        line.counts += result.counts
+    return sorted(merged.values(), key=lambda line: (line.name == "tests", line.name))
 
 
 def report_progress(running: dict[str, float], finished: threading.Event) -> None:
@@ -117,7 +156,7 @@ def report_progress(running: dict[str, float], finished: threading.Event) -> Non
 
 
 def run_suite(
-    steps: list[Step], include_course: bool, extra_args: list[str], jobs: int = 2
+    steps: list[Step], include_course: bool, extra_args: list[str], jobs: int = 3
 ) -> int:
     """Run the steps' tests (and the course's own tests); 0 when all passed."""
     needed = {part for step in steps for part in step.needs}
@@ -125,23 +164,22 @@ def run_suite(
     for key in sorted(needed):
         if system.find(key) is None:
             print(f"note: {system.missing_message(key)}")
-    folders = [step.path for step in steps]
-    if include_course:  # the course's own tests: a process per file, side by side
-        folders += sorted((ROOT / "tests").glob("test_*.py"))
+    runs = pytest_runs(steps, include_course, extra_args)
     # The slowest first (as last time), so the lanes end at about the same time.
     last = json.loads(TIMES.read_text()) if TIMES.exists() else {}
-    folders.sort(key=lambda folder: -last.get(folder.name, 0))
+    runs.sort(key=lambda run: -last.get(run[0], 0))
     running: dict[str, float] = {}
     children: list = []  # the pytest processes, to stop on Ctrl-C
     finished = threading.Event()
 
-    def one(folder: Path) -> Result:
-        running[folder.name] = time.monotonic()
-        print(f"started {folder.name}", flush=True)
+    def one(run: tuple[str, Path, list[str]]) -> Result:
+        name, folder, pytest_args = run
+        running[name] = time.monotonic()
+        print(f"started {name}", flush=True)
         try:
-            return run_pytest(folder, extra_args, env, children)
+            return run_pytest(name, folder, pytest_args, env, children)
         finally:
-            running.pop(folder.name, None)
+            running.pop(name, None)
 
     started = time.monotonic()
     with shared_database(steps) as extra_env:
@@ -149,7 +187,7 @@ def run_suite(
         threading.Thread(target=report_progress, args=(running, finished)).start()
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
-            results = list(pool.map(one, folders))
+            results = list(pool.map(one, runs))
         except KeyboardInterrupt:
             for child in children:  # in sessions of their own: Ctrl-C missed them
                 processes.stop(child)
@@ -163,14 +201,14 @@ def run_suite(
 
     print("\n=== summary ===")
     totals = Counter()
-    results = merge_course_results(results)
+    results = merge_results(results)
     for result in results:
         counts = ", ".join(f"{n} {word}" for word, n in result.counts.items())
         verdict = "ok"
         if result.exit_code != 0:
             verdict = f"FAILED (pytest exit {result.exit_code})"
-        print(f"{result.name:<26} {verdict:<8} {counts or 'no tests':<36} "
-              f"{result.seconds:6.1f} s")  # fmt: skip
+        counts = counts or "no tests"
+        print(f"{result.name:<26} {verdict:<8} {counts:<36} {result.seconds:6.1f} s")
         totals += result.counts
     # The closing line, in the plain form CI reads: "N passed, N failed, N skipped".
     print(

@@ -25,6 +25,9 @@ import pytest
 STEP_DIR = Path(__file__).resolve().parent.parent
 LOAD_SECONDS = 3  # how long the clients keep asking (a bound, not a target)
 CUT_OFF = -1  # fetch()'s status for an answer cut off in the middle
+# Mostly waiting on nginx's timers: `lessons test` runs slow tests in a process
+# of their own, beside the others (plain `pytest` runs them with the rest).
+pytestmark = pytest.mark.slow
 
 
 # deploy/README.md's gunicorn command, run from the step folder.

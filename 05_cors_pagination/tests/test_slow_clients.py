@@ -12,7 +12,12 @@ import http.client
 import socket
 import time
 
+import pytest
+
 SLOW_CLIENTS = 600
+# Mostly waiting on nginx's timers: `lessons test` runs slow tests in a process
+# of their own, beside the others (plain `pytest` runs them with the rest).
+pytestmark = pytest.mark.slow
 UNFINISHED_REQUEST = b"GET /books HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
 
 
