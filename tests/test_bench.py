@@ -63,17 +63,18 @@ Transfer/sec:    653.22KB
 
 def test_the_servers_benchmark_races_every_server_under_wrk():
     require_part("wrk")  # skipped without it; under CI=true a failure
-    # The real benchmark on the sizes of a test: 1 round of 1 s, 8 connections.
-    result = load.servers(sizes=(1, 1, (8,)))
+    # The real benchmark on the sizes of a test: 1 round of 1 s, 1 connection
+    # (a load that keeps one CPU busy, not every CPU the other tests share).
+    result = load.servers(sizes=(1, 1, (1,)))
     text = result.texts["servers"]
     for label in load.SERVERS:
         [row] = [line for line in text.splitlines() if f"| {label} |" in line]
-        assert row.startswith("| 8 |"), row
+        assert row.startswith("| 1 |"), row
         assert int(row.split(" | ")[2].replace(",", "")) > 0, row  # requests/s
     assert "1 s per run" in text
     assert "requests failed" not in text
     assert [check.target for check in result.checks] == [
-        "step 01's server faster than wsgiref with 8 connections"
+        "step 01's server at least as fast as wsgiref with 1 connection"
     ]
 
 
@@ -173,11 +174,11 @@ def test_pagination_reads_the_same_20_books_both_ways_and_explains_both(books):
 def test_the_pool_answers_every_request_with_far_fewer_connections(books, monkeypatch):
     monkeypatch.setenv("MYSQL_POOL_SIZE", "9")  # a learner's own: must not count
     require_part("wrk")
-    result = load.pool_result(books, (1, 1, (8,)), *load.tools())
+    result = load.pool_result(books, (1, 1, (1,)), *load.tools())
     text = result.texts["pool"]
     assert "requests failed" not in text
     counted = re.search(r"request: (\S+) for (\S+) requests; .*: (\S+) for", text)
     opened, answered, pooled = (int(n.replace(",", "")) for n in counted.groups())
     assert opened >= answered > 0  # a connection per request
     assert pooled <= load.POOL_SIZE * 2  # a pool: opened once per worker, at most
-    assert "| 8 | a pool of 5 per worker |" in text
+    assert "| 1 | a pool of 5 per worker |" in text
