@@ -248,6 +248,9 @@ def learner_environment() -> dict[str, str]:
     # `lessons practice` as in a fresh checkout: no exercise started yet (and
     # the learner's own practice/ folder is never read or touched).
     environment["LESSONS_PRACTICE_DIR"] = tempfile.mkdtemp(prefix="practice-")
+    # Its own notes of started processes: a lessons command typed here must not
+    # find (and report stopping) a server another test process is just ending.
+    environment["LESSONS_STARTED"] = tempfile.mkdtemp(prefix="lessons-started-")
     return environment
 
 
