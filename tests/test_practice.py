@@ -36,8 +36,12 @@ def outcomes(request, tmp_path_factory):
     if any(exercise.needs_database for exercise in EXERCISES):
         settings = request.getfixturevalue("mysql_server")  # MYSQL_* for all
 
+    # Made here, before the threads below: pytest's temporary folder factory
+    # is not safe to call from two threads at once (it makes its base lazily).
+    workspaces = tmp_path_factory.mktemp("practice")
+
     def workspace(exercise, name):
-        folder = tmp_path_factory.mktemp("practice") / name
+        folder = workspaces / name  # each name is used once: an id, or STEP-solved
         practice.make_workspace(exercise, folder)
         return folder
 
