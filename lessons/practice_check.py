@@ -13,15 +13,12 @@ import importlib
 import json
 import os
 import sys
-import threading
 import traceback
 from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
 import pytest
-
-from lessons.pytest_plugin import require_part
 
 RESULTS: dict[str, dict] = {}  # test id -> what happened
 
@@ -97,31 +94,6 @@ def query(database):
         return rows
 
     return run
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Chromium, or a skip (a failure under CI=true) that names the install command."""
-    return require_part("chromium")
-
-
-@pytest.fixture
-def serve():
-    """Serve a WSGI app over real HTTP on a free loopback port: url = serve(app)."""
-    from werkzeug.serving import make_server
-
-    servers = []
-
-    def start(app) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 class WSGIAnswer:

@@ -12,7 +12,10 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -225,6 +228,57 @@ def run_server():
     """`with run_server(command, port, cwd=..., env=...) as process:` (the
     server dies with pytest, even a killed one; its output shows if it fails)."""
     return processes.running
+
+
+class QuietFileHandler(SimpleHTTPRequestHandler):
+    """Serves a folder's files without printing a line per request."""
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture
+def serve_in_thread():
+    """`url = serve_in_thread(server)`: run an HTTP server object (already
+    bound to 127.0.0.1, port 0) in a thread until the test ends."""
+    servers = []
+
+    def start(server) -> str:
+        # It looks for shutdown() every poll_interval (0.5 s by default): a
+        # test that stops it need not wait that long.
+        serving = partial(server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serving, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def serve_wsgi(serve_in_thread):
+    """`url = serve_wsgi(app)`: a WSGI app over real HTTP on a free loopback
+    port (Werkzeug's threaded server, as `flask run` uses), until the test ends."""
+    from werkzeug.serving import make_server  # Flask's; only tests that serve
+
+    def start(app) -> str:
+        return serve_in_thread(make_server("127.0.0.1", 0, app, threaded=True))
+
+    return start
+
+
+@pytest.fixture
+def serve_folder(serve_in_thread):
+    """`url = serve_folder(folder)`: a folder's files over HTTP on a free
+    loopback port (a page's own origin, for the browser), until the test ends."""
+
+    def start(folder: Path) -> str:
+        handler = partial(QuietFileHandler, directory=str(folder))
+        return serve_in_thread(ThreadingHTTPServer(("127.0.0.1", 0), handler))
+
+    return start
 
 
 @pytest.fixture

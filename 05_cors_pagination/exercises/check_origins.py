@@ -5,13 +5,8 @@ and in headless Chromium: the page is served from one loopback port, the API
 from another, and two ports are two origins.
 """
 
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from lessons.browser import dump_dom
 from lessons.practice_check import shown
 
 ALLOWED = "http://localhost:3000"
@@ -22,26 +17,6 @@ fetch("API_URL/books").then(r => r.json())
   .catch(error => { document.getElementById("result").textContent =
                     "blocked: " + error.name; });
 </script>"""
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    """Serves the page's folder without a log line per request."""
-
-    def log_message(self, format, *args):
-        pass
-
-
-@pytest.fixture
-def page_origin(tmp_path):
-    """A static server for the page (its own origin): (origin, folder)."""
-    handler = partial(QuietHandler, directory=str(tmp_path))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    # poll_interval: how often it looks for shutdown() (0.5 s by default).
-    serving = partial(server.serve_forever, poll_interval=0.05)
-    threading.Thread(target=serving, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", tmp_path
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -74,14 +49,14 @@ def test_look_alikes_and_null_get_no_cors_headers(client, origin):
 
 
 def test_a_browser_on_an_allowed_origin_can_read_the_books(
-    learner, database, serve, chromium, page_origin, tmp_path
+    learner, database, serve_wsgi, serve_folder, dump_dom, tmp_path
 ):
     """Chromium on an allowed origin reads GET /books from the API's other origin."""
-    origin, folder = page_origin
+    origin = serve_folder(tmp_path)  # the page's own origin
     app = learner("app").create_app({**database, "CORS_ORIGINS": origin})
-    api_url = serve(app)
-    (folder / "page.html").write_text(PAGE.replace("API_URL", api_url))
-    dom = dump_dom(chromium, f"{origin}/page.html", tmp_path / "profile")
+    api_url = serve_wsgi(app)
+    (tmp_path / "page.html").write_text(PAGE.replace("API_URL", api_url))
+    dom = dump_dom(f"{origin}/page.html")
     written = dom.split('<pre id="result">')[-1].split("</pre>")[0]
     assert "read 0 books" in dom, (
         f"the page on {origin} fetched {api_url}/books and wrote: {written}"
