@@ -11,6 +11,7 @@ import itertools
 import os
 import secrets
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -40,6 +41,18 @@ def step_folder_of(path: Path) -> Path | None:
         if folder.parent == ROOT and folder.name[:2].isdigit():
             return folder
     return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Ctrl-C (SIGINT) work in the programs the tests start, as in a terminal.
+
+    A shell starts a background job (`make test &`, `nohup`) with SIGINT
+    ignored, and every program it starts inherits that: the tests that press
+    Ctrl-C on a server would wait for it in vain. A handler is not inherited
+    (exec resets it to the default), so one here gives the children theirs.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -115,8 +115,13 @@ def test_run_serves_a_step_and_stops_on_ctrl_c(step, path, expected):
     finally:
         # Ctrl-C in a terminal reaches both lessons and the server it started.
         os.kill(process.pid, signal.SIGINT)
-        process.wait(timeout=15)
-        process.stdout.close()
+        try:
+            process.wait(timeout=15)
+        finally:
+            if process.poll() is None:  # Ctrl-C did not stop it: leave nothing
+                process.kill()  # its server dies with it (parent-death signal)
+                process.wait()
+            process.stdout.close()
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "the server kept running"
 
