@@ -45,6 +45,7 @@ from pathlib import Path
 import pytest
 
 from lessons.processes import free_port, running, start, stop, wait_for_port
+from lessons.pytest_plugin import require_part
 from lessons.steps import ROOT, all_steps
 
 STEPS = {step.number: step for step in all_steps()}
@@ -330,6 +331,8 @@ def test_try_it_of_the_production_chain_prints_what_the_deploy_readme_shows(term
     # The deploy README starts the chain from the repository root, as its
     # "Run it" says (lessons run 05 --production, which starts its own
     # throwaway database), then replays "Try it" through nginx.
+    for part in ("nginx", "mariadb"):  # a skip (CI: a failure) names the install
+        require_part(part)
     readme = STEPS["05"].path / "deploy" / "README.md"
     before, server = run_it(readme)
     assert not before
