@@ -63,8 +63,8 @@ def test_flask_run_debug_stays_quiet_while_files_are_read(tmp_path):
     log = tmp_path / "flask.log"
     flask = [sys.executable, "-m", "flask", "--app", "app", "run", "--debug"]
     with running([*flask, "--port", str(port)], port, log=log, cwd=STEP) as parent:
-        opened = read_many_files(folders, seconds=2)
-        time.sleep(1)  # let the reloader take in what it was told
+        opened = read_many_files(folders, seconds=1)
+        time.sleep(0.5)  # let the reloader take in what it was told
         # `--debug` runs the app in a child process, which holds the watches.
         children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
         masks = [
@@ -73,7 +73,7 @@ def test_flask_run_debug_stays_quiet_while_files_are_read(tmp_path):
             for mask in inotify_masks(int(pid))
         ]
     output = log.read_text(errors="replace")
-    assert opened > 10_000, f"only {opened} files read"
+    assert opened > 2_000, f"only {opened} files read"
     assert "Restarting with watchdog" in output  # the reloader ran, on watchdog
     assert masks, "the reloader holds no inotify watch"
     reading = [
