@@ -11,14 +11,13 @@ import os
 import shlex
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import mysql.connector
 
 from lessons import database, processes, settings, system
-from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
+from lessons.throwaway import DatabaseUnavailable, ThrowawayServer, temporary_server
 
 
 def say(text: str) -> None:
@@ -66,20 +65,18 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
         owned = owner.isdigit() and processes.alive(int(owner))
         if not owned and ThrowawayServer.attach(folder) is None:
             shutil.rmtree(folder, ignore_errors=True)
-    data_dir = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=runs))
-    server = ThrowawayServer(data_dir)
+    print("Starting a throwaway database server for this run ...", flush=True)
+    # The folder's name starts with our pid: while we run, it is not a leftover.
     try:
-        print("Starting a throwaway database server for this run ...", flush=True)
-        found = server.start()
-        print(
-            f"{server.flavour} is ready on 127.0.0.1:{server.port} (database "
-            f"{found['MYSQL_DATABASE']}); it stops when you press Ctrl-C.",
-            flush=True,
-        )
-        yield found
+        with temporary_server(runs, prefix=f"{os.getpid()}-") as server:
+            found = server.settings
+            print(
+                f"{server.flavour} is ready on 127.0.0.1:{server.port} (database "
+                f"{found['MYSQL_DATABASE']}); it stops when you press Ctrl-C.",
+                flush=True,
+            )
+            yield found
     finally:
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
         print("Stopped the throwaway database server.", flush=True)
 
 

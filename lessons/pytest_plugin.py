@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from functools import partial
@@ -23,7 +22,7 @@ import pytest
 
 from lessons import browser, database, processes, production, settings, system
 from lessons.steps import ROOT
-from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
+from lessons.throwaway import DatabaseUnavailable, ThrowawayServer, temporary_server
 
 # `lessons test` starts one throwaway server for all steps and names its folder here.
 SHARED_SERVER = "LESSONS_SHARED_MYSQL"
@@ -120,15 +119,12 @@ def started_server(request: pytest.FixtureRequest) -> ThrowawayServer:
     require_part("mariadb")
     parent = server_data_parent()
     remove_leftover_folders(parent)
-    folder = Path(tempfile.mkdtemp(prefix=SERVER_FOLDER_PREFIX, dir=parent))
-    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True))
-    server = ThrowawayServer(folder)
-    request.addfinalizer(server.stop)  # runs first: finalizers run last-in first
+    stack = contextlib.ExitStack()  # what the `with` block's end would do...
+    request.addfinalizer(stack.close)  # ...done when the session ends
     try:
-        server.start()
+        return stack.enter_context(temporary_server(parent, SERVER_FOLDER_PREFIX))
     except DatabaseUnavailable as problem:
         pytest.fail(str(problem), pytrace=False)
-    return server
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ from lessons.pytest_plugin import (
     server_data_parent,
 )
 from lessons.steps import ROOT, Step
-from lessons.throwaway import DatabaseUnavailable, ThrowawayServer
+from lessons.throwaway import DatabaseUnavailable, temporary_server
 
 # The counts in pytest's closing line, e.g. "== 41 passed, 2 skipped in 3.1s ==".
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
@@ -114,22 +113,18 @@ def shared_database(steps: list[Step]):
     if not needed or settings.configured(ROOT) or not system.find("mariadb"):
         yield {}  # no database, the learner's own, or the tests say what is missing
         return
+    print("Starting one throwaway database server for the tests ...", flush=True)
     # In memory when there is room (see server_data_parent): every test
     # creates and drops a database, and a disk makes each of those wait.
-    parent = server_data_parent()
-    with tempfile.TemporaryDirectory(prefix=SERVER_FOLDER_PREFIX, dir=parent) as folder:
-        print("Starting one throwaway database server for the tests ...", flush=True)
-        server = ThrowawayServer(Path(folder))
+    with contextlib.ExitStack() as stack:
         try:
-            server.start()
+            server = stack.enter_context(
+                temporary_server(server_data_parent(), SERVER_FOLDER_PREFIX)
+            )
         except DatabaseUnavailable as problem:
-            print(f"note: {problem}", flush=True)
-            yield {}
-            return
-        try:
-            yield {SHARED_SERVER: str(server.data_dir)}
-        finally:
-            server.stop()
+            print(f"note: {problem}", flush=True)  # the tests say what to do
+            server = None
+        yield {SHARED_SERVER: str(server.data_dir)} if server else {}
 
 
 def merge_results(results: list[Result]) -> list[Result]:

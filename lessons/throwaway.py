@@ -6,6 +6,7 @@ system service. `lessons db start` keeps one running between commands; every
 other user (a run, a test session, a benchmark) gets one that dies with it.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -302,3 +303,15 @@ class ThrowawayServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def temporary_server(parent=None, prefix="lessons-mysql-", options=()):
+    """A started server in a new folder under `parent` for a `with` block, then
+    stopped and deleted: a run's, a test session's, a benchmark's."""
+    with tempfile.TemporaryDirectory(
+        prefix=prefix, dir=parent, ignore_cleanup_errors=True
+    ) as folder:
+        server = ThrowawayServer(Path(folder), options=options)
+        with server:  # start() now, stop() when the block ends
+            yield server
