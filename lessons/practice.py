@@ -322,7 +322,11 @@ def run_checks(
     with the check file it is in]}, or "broken" with pytest's output when no
     test could run at all.
     """
+    # No .pyc of the workspace: Python matches one to its source by size and
+    # mtime in whole seconds, so a save in the same second as the last check
+    # could be checked as the old code. The libraries' own caches are read.
     environment = {**os.environ, **(env or {}), "PYTHONDONTWRITEBYTECODE": "1"}
+    environment.pop("PYTHONPYCACHEPREFIX", None)
     environment["PRACTICE_WORKSPACE"] = str(folder)
     with tempfile.TemporaryDirectory(prefix="practice-") as scratch:
         report = Path(scratch) / "report.json"

@@ -35,6 +35,7 @@ from lessons.throwaway import DatabaseUnavailable, temporary_server
 COUNT = re.compile(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)")
 PROGRESS_EVERY = 5.0  # seconds between "still running" lines
 TIMES = ROOT / ".lessons" / "test-times.json"  # each folder's last time, in seconds
+PYCACHE = ROOT / ".lessons" / "pycache"  # the tests' bytecode, when yours is off
 
 
 @dataclass
@@ -179,6 +180,11 @@ def run_suite(
     started = time.monotonic()
     with shared_database(steps) as extra_env:
         env = {**os.environ, **extra_env}
+        if env.pop("PYTHONDONTWRITEBYTECODE", None):
+            # Writing bytecode is off here, so every test process would compile
+            # every module again; they keep it in .lessons/ instead, never in
+            # a __pycache__ of the source folders.
+            env.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
         threading.Thread(target=report_progress, args=(running, finished)).start()
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
