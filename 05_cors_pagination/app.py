@@ -44,13 +44,17 @@ def create_app(test_config=None):
     app.config.from_mapping(
         # A bigger request body is refused with 413 before anyone reads it.
         MAX_CONTENT_LENGTH=64 * 1024,
-        # MYSQL_HOST, MYSQL_PORT, ...: from the environment or a .env file.
-        **settings_from_environment(),
         # The origins whose pages may read our answers, comma-separated.
-        CORS_ORIGINS=os.environ.get("CORS_ORIGINS", DEFAULT_ORIGINS),
+        CORS_ORIGINS=DEFAULT_ORIGINS,
     )
-    if test_config is not None:
-        app.config.update(test_config)  # the caller's settings win
+    if test_config is None:
+        # The real app (flask run, gunicorn): MYSQL_HOST, MYSQL_PORT, ... and
+        # CORS_ORIGINS from the environment or a .env file, read once, here.
+        app.config.from_mapping(settings_from_environment())
+        app.config["CORS_ORIGINS"] = os.environ.get("CORS_ORIGINS", DEFAULT_ORIGINS)
+    else:
+        # A test's app: the settings the test gives, and never your .env file.
+        app.config.from_mapping(test_config)
     # JSON as people read it: keys in the order the code writes them (id, title,
     # ...) instead of sorted, and "本" as UTF-8 instead of the escape "\u672c".
     # Either way it is the same JSON to any client.

@@ -153,8 +153,11 @@ def test_cors_origins_setting_replaces_the_default(database):
 
 
 def test_cors_origins_is_read_from_the_environment(database, monkeypatch):
+    # The real app, create_app() with no settings, reads them all from there.
+    for name, value in database.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
-    client = create_app(database).test_client()
+    client = create_app().test_client()
     response = client.get("/health", headers={"Origin": "https://b.example"})
     assert response.headers["Access-Control-Allow-Origin"] == "https://b.example"
 
