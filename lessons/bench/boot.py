@@ -67,19 +67,24 @@ def fresh_starts(programs: dict[str, tuple[str, Path]], runs: int) -> dict:
     }
 
 
+def time_row(label: str, first: float, second: float | None, baseline: float):
+    """A row of `boot` or `frameworks`: two timings, then their sum and how many
+    times `baseline` that is. No second timing: the import built the app."""
+    built = "— (built by the import)" if second is None else common.milliseconds(second)
+    together = first + (second or 0)
+    cells = [common.milliseconds(first), built, *common.against(together, baseline)]
+    return [label, *cells]
+
+
 def run(runs: int = RUNS) -> common.Result:
     """Time every step's app, then Flask against Django."""
     steps = [step for step in all_steps() if (step.path / "app.py").exists()]
     boots = fresh_starts({step: (BOOT_PROGRAM, step.path) for step in steps}, runs)
     rows = []
     for step, (imported, *created) in boots.items():
-        built = (
-            common.milliseconds(created[0]) if created else "— (built by the import)"
-        )
-        together = imported + sum(created)
-        rows.append([f"{step.number} `{step.name}`", common.milliseconds(imported)])
-        rows[-1] += [built, common.milliseconds(together)]
-        rows[-1].append(common.times(together / sum(boots[steps[0]])))
+        label = f"{step.number} `{step.name}`"
+        created_seconds = created[0] if created else None
+        rows.append(time_row(label, imported, created_seconds, sum(boots[steps[0]])))
     headers = ["step", "`import app`", "`create_app()`", "together", "÷ step 01"]
     steps_table = common.table(headers, rows, "lrrrr")
 
@@ -89,13 +94,8 @@ def run(runs: int = RUNS) -> common.Result:
     starts = fresh_starts(programs, runs)
     rows = []
     for name, (imported, answered, memory) in starts.items():
-        ratio = common.times((imported + answered) / sum(starts["Flask"][:2]))
-        rows.append([name, common.milliseconds(imported)])
-        rows[-1] += [
-            common.milliseconds(answered),
-            common.milliseconds(imported + answered),
-        ]
-        rows[-1] += [ratio, f"{memory / 1024:.1f} MiB"]
+        row = time_row(name, imported, answered, sum(starts["Flask"][:2]))
+        rows.append([*row, f"{memory / 1024:.1f} MiB"])
     headers = ["one-file app", "import", "first request", "together", "÷ Flask"]
     frameworks_table = common.table([*headers, "peak memory"], rows, "lrrrrr")
 

@@ -169,22 +169,16 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     return offset, keyset, count
 
 
-def against(seconds: float, baseline: float) -> list[str]:
-    """Two cells: the seconds, and how many times the `baseline` they are."""
-    return [common.milliseconds(seconds), common.times(seconds / baseline)]
-
-
-def describe(
-    settings, offset: dict, keyset: dict, count: Query, notes
-) -> common.Result:
-    """The tables, both plans at the deepest page, the notes and the targets."""
+def describe(settings, offset, keyset, count: Query, notes) -> common.Result:
+    """The tables ({page: Query} `offset` and `keyset`), both plans at the deepest
+    page, the notes and the targets."""
     first, deepest = min(offset), max(offset)
     sql_rows, request_rows = [], []
     for page in offset:
         by_offset, by_keyset = offset[page], keyset[page]
         row = [f"{page:,}", f"{(page - 1) * PER_PAGE:,}"]
-        row += against(by_offset.sql_seconds, offset[first].sql_seconds)
-        row += against(by_keyset.sql_seconds, keyset[first].sql_seconds)
+        row += common.against(by_offset.sql_seconds, offset[first].sql_seconds)
+        row += common.against(by_keyset.sql_seconds, keyset[first].sql_seconds)
         row.append(common.times(by_offset.sql_seconds / by_keyset.sql_seconds))
         sql_rows.append(row)
         row = [f"`{by_offset.url}`", common.milliseconds(by_offset.request_seconds)]
@@ -206,43 +200,35 @@ def describe(
             # The statement is one the app itself sent (recorded above), not
             # text from outside; EXPLAIN cannot take it as a %s value.
             cursor.execute("EXPLAIN " + query.sql)
-            rows = [
-                ["" if cell is None else str(cell) for cell in row] for row in cursor
-            ]
-            plan = common.table([column[0] for column in cursor.description], rows)
+            columns = [column[0] for column in cursor.description]
+            plan = common.table(columns, cursor.fetchall())
             tables.append(f"`EXPLAIN` of the {way} query at page {deepest:,}:")
             tables.append(f"```sql\n{query.sql}\n```\n\n{plan}")
     seconds = common.milliseconds(count.sql_seconds)
-    notes = [
-        *notes,
-        f"An OFFSET page also runs `{count.sql}`: {seconds}, at every depth.",
-    ]
+    counting = f"An OFFSET page also runs `{count.sql}`: {seconds}, at every depth."
     keyset_ratio = keyset[deepest].sql_seconds / keyset[first].sql_seconds
-    offset_ratio = offset[deepest].sql_seconds / offset[first].sql_seconds
     target = f"keyset page {deepest:,} within {KEYSET_LIMIT}× of page {first}"
-    checks = [
-        common.Check(target, keyset_ratio <= KEYSET_LIMIT, common.times(keyset_ratio))
-    ]
+    passed = keyset_ratio <= KEYSET_LIMIT
+    checks = [common.Check(target, passed, common.times(keyset_ratio))]
+    offset_ratio = offset[deepest].sql_seconds / offset[first].sql_seconds
     target = (
         f"OFFSET page {deepest:,} at least {OFFSET_SLOWER}× slower than page {first}"
     )
     passed = offset_ratio >= OFFSET_SLOWER
     checks.append(common.Check(target, passed, common.times(offset_ratio)))
-    text = common.measured_text(tables, notes, database_version(settings))
+    text = common.measured_text(tables, [*notes, counting], database_version(settings))
     return common.Result({"pagination": text}, checks)
 
 
-def run(
-    books=BOOKS, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS
-) -> common.Result:
+def run() -> common.Result:
     """Start a throwaway server, generate the books, measure, stop the server."""
-    with database_with_books(books) as (settings, generation):
-        offset, keyset, count = measure(settings, pages, sql_runs, app_runs)
+    with database_with_books(BOOKS) as (settings, generation):
+        offset, keyset, count = measure(settings)
         notes = [
-            f"{books:,} books generated in {generation:.1f} s with `INSERT ... "
+            f"{BOOKS:,} books generated in {generation:.1f} s with `INSERT ... "
             "SELECT` from a cross join of a 10-row digits table, "
             f"{CHUNK:,} rows per statement.",
-            f"Row queries: the median of {sql_runs} runs, the rows read in full. "
-            f"Whole requests: the median of {app_runs}.",
+            f"Row queries: the median of {SQL_RUNS} runs, the rows read in full. "
+            f"Whole requests: the median of {APP_RUNS}.",
         ]
         return describe(settings, offset, keyset, count, notes)
