@@ -206,9 +206,9 @@ def servers(sizes: tuple = SIZES) -> common.Result:
 
 def connections_opened(settings: dict[str, str]) -> int:
     """The server's count of connections made since it started (this one included)."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
-        return int(cursor.fetchone()[1])
+    sql = "SHOW GLOBAL STATUS LIKE 'Connections'"
+    [(_name, count)] = database.run_admin(settings, sql)
+    return int(count)
 
 
 def pool_result(settings: dict, sizes: tuple, wrk: str, parts: dict) -> common.Result:

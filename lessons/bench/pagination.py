@@ -9,7 +9,6 @@ then timed on the database itself, and the deepest ones EXPLAINed.
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -88,10 +87,11 @@ print(json.dumps(report))
 def database_with_books(count: int, chunk: int = CHUNK):
     """(MYSQL_* settings, seconds the books took) of a new server with `count`
     books (ids 1 to count), for the `with` block; stopped and deleted after it."""
-    folder = Path(tempfile.mkdtemp(prefix="lessons-bench-mysql-"))
-    server = ThrowawayServer(folder, options=BIG_CACHE)
-    try:
-        settings = server.start()
+    workspace = tempfile.TemporaryDirectory(
+        prefix="lessons-bench-mysql-", ignore_cleanup_errors=True
+    )
+    server = ThrowawayServer(Path(workspace.name), options=BIG_CACHE)
+    with workspace, server as settings:  # the server stops, then its folder goes
         schema = (common.STEP05 / "schema.sql").read_text(encoding="utf-8")
         database.load_schema(settings, schema)
         started = time.perf_counter()
@@ -109,18 +109,13 @@ def database_with_books(count: int, chunk: int = CHUNK):
             cursor.execute("ANALYZE TABLE books")
             cursor.fetchall()
         yield settings, time.perf_counter() - started
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def database_version(settings: dict[str, str]) -> dict[str, str]:
     """{"MariaDB": "10.11.6"} (or MySQL) for the machine line."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT VERSION()")
-        version = cursor.fetchone()[0]  # e.g. "10.11.6-MariaDB-0+deb12u1"
+    [(version,)] = database.run_admin(settings, "SELECT VERSION()")
     name = "MariaDB" if "mariadb" in version.lower() else "MySQL"
-    return {name: version.split("-")[0]}
+    return {name: version.split("-")[0]}  # "10.11.6-MariaDB-0+deb12u1": 10.11.6
 
 
 @dataclass
