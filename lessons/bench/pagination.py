@@ -1,9 +1,8 @@
 """Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
 
-On a throwaway database server of its own (`pool` uses one too) with step 05's
-schema and generated books, step 05's app serves each URL through its test
-client, in a process of its own, noting the SQL it sends; those statements are
-then timed on the database itself, and the deepest ones EXPLAINed.
+On a throwaway database server with step 05's schema and generated books, step
+05's app serves each URL through its test client, in a process of its own, noting
+the SQL it sends; that SQL is then timed on the database, the deepest EXPLAINed.
 """
 
 import contextlib
@@ -72,8 +71,8 @@ for url in urls:
     response = client.get(url)
     assert response.status_code == 200, f"GET {url} answered {response.status}"
     books = len(response.get_json()["items"])
-    report[url] = {"books": books, "sql": [s for s in sent if "FROM books" in s]}
-    report[url]["seconds"] = []
+    sql = [s for s in sent if "FROM books" in s]
+    report[url] = {"books": books, "sql": sql, "seconds": []}
 for _ in range(runs):  # the URLs take turns
     for url in urls:
         started = time.perf_counter()
