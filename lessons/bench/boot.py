@@ -1,9 +1,8 @@
 """Benchmarks `boot` and `pycache`: what starting an app costs, in fresh processes.
 
 A server imports the app once when it starts (gunicorn once per worker): `boot`
-times that for each step's app and for the same small app in Flask and in Django
-(apps/); `pycache` shows what the bytecode cache saves on those imports. The
-clock runs inside the new process, so Python's own start-up is left out.
+times that for each step's app and for one small app in Flask and in Django (apps/),
+the clock inside the new process; `pycache` shows what the bytecode cache saves.
 """
 
 import shutil
@@ -67,19 +66,24 @@ def fresh_starts(programs: dict[str, tuple[str, Path]], runs: int) -> dict:
     }
 
 
+def time_row(label: str, first: float, second: float | None, baseline: float):
+    """A row of `boot` or `frameworks`: two timings, then their sum and how many
+    times `baseline` that is. No second timing: the import built the app."""
+    built = "— (built by the import)" if second is None else common.milliseconds(second)
+    together = first + (second or 0)
+    cells = [common.milliseconds(first), built, *common.against(together, baseline)]
+    return [label, *cells]
+
+
 def run(runs: int = RUNS) -> common.Result:
     """Time every step's app, then Flask against Django."""
     steps = [step for step in all_steps() if (step.path / "app.py").exists()]
     boots = fresh_starts({step: (BOOT_PROGRAM, step.path) for step in steps}, runs)
     rows = []
     for step, (imported, *created) in boots.items():
-        built = (
-            common.milliseconds(created[0]) if created else "— (built by the import)"
-        )
-        together = imported + sum(created)
-        rows.append([f"{step.number} `{step.name}`", common.milliseconds(imported)])
-        rows[-1] += [built, common.milliseconds(together)]
-        rows[-1].append(common.times(together / sum(boots[steps[0]])))
+        label = f"{step.number} `{step.name}`"
+        created_seconds = created[0] if created else None
+        rows.append(time_row(label, imported, created_seconds, sum(boots[steps[0]])))
     headers = ["step", "`import app`", "`create_app()`", "together", "÷ step 01"]
     steps_table = common.table(headers, rows, "lrrrr")
 
@@ -89,13 +93,8 @@ def run(runs: int = RUNS) -> common.Result:
     starts = fresh_starts(programs, runs)
     rows = []
     for name, (imported, answered, memory) in starts.items():
-        ratio = common.times((imported + answered) / sum(starts["Flask"][:2]))
-        rows.append([name, common.milliseconds(imported)])
-        rows[-1] += [
-            common.milliseconds(answered),
-            common.milliseconds(imported + answered),
-        ]
-        rows[-1] += [ratio, f"{memory / 1024:.1f} MiB"]
+        row = time_row(name, imported, answered, sum(starts["Flask"][:2]))
+        rows.append([*row, f"{memory / 1024:.1f} MiB"])
     headers = ["one-file app", "import", "first request", "together", "÷ Flask"]
     frameworks_table = common.table([*headers, "peak memory"], rows, "lrrrrr")
 
@@ -109,12 +108,9 @@ def run(runs: int = RUNS) -> common.Result:
         "warm. Not included: Python's own start-up, `python -c pass`, which took "
         f"{common.milliseconds(statistics.median(pythons))}."
     )
-    return common.Result(
-        {
-            "boot": common.measured_text([steps_table], [note]),
-            "frameworks": common.measured_text([frameworks_table], [note]),
-        }
-    )
+    boot = common.measured_text([steps_table], [note])
+    frameworks = common.measured_text([frameworks_table], [note])
+    return common.Result({"boot": boot, "frameworks": frameworks})
 
 
 def import_seconds(module: str, folder: Path, settings: dict, own=None) -> float:
@@ -137,17 +133,26 @@ def import_seconds(module: str, folder: Path, settings: dict, own=None) -> float
     return sum(spent[name][0] for name in own if name in spent) / 1e6
 
 
-def three_ways(module: str, folder: Path, runs: int, empty_cache, own=None) -> list:
+def remove_bytecode(cache: Path) -> None:
+    """Delete every `.pyc` below `cache`, so that the next import compiles again."""
+    for compiled in cache.rglob("*.pyc"):
+        compiled.unlink()
+
+
+def three_ways(module: str, folder: Path, runs: int, settings: dict, own=None) -> list:
     """One row of the `pycache` table: the modules a cold import compiles, the
-    median seconds of cold, warm and never-cached imports, warm's speed-up.
-    `empty_cache()` empties a cache: (its settings, the folder it is written to)."""
+    median seconds of cold, warm and never-cached imports, warm's speed-up."""
+    # The .pyc files go to the PYTHONPYCACHEPREFIX when there is one, else to
+    # the __pycache__ folders below `folder`.
+    cache = Path(settings.get("PYTHONPYCACHEPREFIX", folder))
     cold = []
     for _ in range(runs):
-        settings, cache = empty_cache()
+        remove_bytecode(cache)
         cold.append(import_seconds(module, folder, settings, own))
     compiled = sum(1 for _ in cache.rglob("*.pyc"))  # what the last one wrote
     warm = [import_seconds(module, folder, settings, own) for _ in range(runs)]
-    never_written = {**empty_cache()[0], "PYTHONDONTWRITEBYTECODE": "1"}
+    remove_bytecode(cache)
+    never_written = {**settings, "PYTHONDONTWRITEBYTECODE": "1"}
     never = [import_seconds(module, folder, never_written, own) for _ in range(runs)]
     cold, warm, never = (statistics.median(seconds) for seconds in (cold, warm, never))
     timings = [common.milliseconds(seconds) for seconds in (cold, warm, never)]
@@ -157,9 +162,9 @@ def three_ways(module: str, folder: Path, runs: int, empty_cache, own=None) -> l
 def pycache(runs: int = RUNS, library: str = "flask") -> common.Result:
     """`library`, then step 05's app, imported cold, warm and never cached.
 
-    The repository's own caches are never touched: the library is compiled into
-    a new, empty PYTHONPYCACHEPREFIX (a folder that takes the place of every
-    `__pycache__`) each time, the app in a temporary copy of its step.
+    The repository's own caches are never touched: the library's bytecode goes
+    to a PYTHONPYCACHEPREFIX of our own (a folder that takes the place of every
+    `__pycache__`), the app's to a temporary copy of its step.
     """
     with tempfile.TemporaryDirectory(prefix="lessons-pycache-") as folder:
         workspace = Path(folder)
@@ -170,20 +175,11 @@ def pycache(runs: int = RUNS, library: str = "flask") -> common.Result:
         for path in copy.rglob("*.py"):
             parts = path.relative_to(copy).with_suffix("").parts
             own.add(".".join(parts).removesuffix(".__init__"))
-
-        def new_prefix() -> tuple[dict, Path]:
-            """pip compiled the library when it installed it: rather than delete
-            that cache, point Python at a new, empty one."""
-            prefix = Path(tempfile.mkdtemp(dir=workspace))
-            return {"PYTHONPYCACHEPREFIX": str(prefix)}, prefix
-
-        def no_app_cache() -> tuple[dict, Path]:
-            for cache in list(copy.rglob("__pycache__")):
-                shutil.rmtree(cache)
-            return {}, copy
-
-        library_row = three_ways(library, workspace, runs, new_prefix)
-        app_row = three_ways("app", copy, runs, no_app_cache, own)
+        # pip compiled the library when it installed it: rather than delete that
+        # cache, we point Python at one of our own.
+        prefix = {"PYTHONPYCACHEPREFIX": str(workspace / "prefix")}
+        library_row = three_ways(library, workspace, runs, prefix)
+        app_row = three_ways("app", copy, runs, {}, own)
     rows = [[f"`{library}` and what it imports", *library_row]]
     rows.append(["step 05's `app` (its own modules)", *app_row])
     headers = ["import", "modules compiled", "cold: compile, write `.pyc`"]

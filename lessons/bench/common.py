@@ -50,23 +50,28 @@ def times(ratio: float) -> str:
     return f"{ratio:.2f}×" if ratio < 10 else f"{ratio:.1f}×"
 
 
-def table(headers: list[str], rows: list[list[str]], align: str = "") -> str:
+def against(seconds: float, baseline: float) -> list[str]:
+    """Two cells: the seconds, and how many times the `baseline` they are."""
+    return [milliseconds(seconds), times(seconds / baseline)]
+
+
+def table(headers: list[str], rows: list, align: str = "") -> str:
     """A Markdown table; `align` has `l` or `r` per column (default l): numbers
     read best right-aligned, their digits lined up."""
     rule = ["---:" if letter == "r" else "---" for letter in align.ljust(len(headers))]
-    # A | inside a cell would start a new column: escape it.
-    return "\n".join(
-        "| " + " | ".join(str(cell).replace("|", "\\|") for cell in line) + " |"
-        for line in [headers, rule, *rows]
-    )
+    lines = []
+    for line in [headers, rule, *rows]:
+        # None (SQL's NULL) shows as an empty cell; a | would start a new column.
+        cells = ["" if cell is None else str(cell).replace("|", "\\|") for cell in line]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def measured_text(tables: list[str], notes: list[str], parts: dict | None = None):
     """One file's Markdown: the tables, the machine line, then the notes.
 
-    The machine line names the programs that were measured, with `parts`
-    ({"MariaDB": "10.11.6"}), and the load average (processes waiting for a
-    CPU over the last minute): it shows whether something else was busy.
+    The machine line names the programs measured (`parts`: {"MariaDB": "10.11.6"})
+    and the load average, which shows whether something else kept the CPUs busy.
     """
     items = [f"{os.cpu_count()} CPUs", f"{platform.system()} {platform.machine()}"]
     items.append(f"{platform.python_implementation()} {platform.python_version()}")

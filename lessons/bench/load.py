@@ -1,9 +1,8 @@
 """Benchmarks `servers` and `pool`: servers taking turns under the same HTTP load.
 
-The load comes from wrk: written in C, it sends far more requests than a Python
-server can answer, and keeps each connection open between requests (keep-alive,
-RFC 9112 §9.3). Without wrk these two benchmarks do not run: a load generator in
-Python would mostly measure itself.
+The load comes from wrk, written in C: it sends more requests than a Python server
+can answer, keeping connections open (keep-alive, RFC 9112 §9.3). Without wrk these
+benchmarks do not run: a load generator in Python would mostly measure itself.
 """
 
 import contextlib
@@ -127,10 +126,9 @@ def tools() -> tuple[str, dict[str, str]]:
 
 
 def race(servers: dict, cwd: Path, path: str, sizes: tuple, wrk: str, count=None):
-    """Start every server (label -> command, port, environment), then load each
-    in turn, round after round, so a busy moment hits them alike; `sizes` are
-    (rounds, seconds per run, connections). Returns the runs ({(label,
-    connections): [Load]}), the note for the page, and per server how much
+    """Start the servers ({label: (command, port, environment)}), then load each in
+    turn, round after round, so a busy moment hits all alike. Returns the runs
+    ({(label, connections): [Load]}), the page's note and, per label, how much
     `count()` grew during its runs."""
     rounds, duration, connections = sizes
     runs, grew = {}, dict.fromkeys(servers, 0)
@@ -169,11 +167,11 @@ def rate_table(runs: dict, server: str, baseline: str, ratio: str) -> str:
     rows = []
     for (label, connections), loads in runs.items():
         speed = rate(runs, label, connections)
+        p50 = common.milliseconds(statistics.median(load.p50 for load in loads))
+        p99 = common.milliseconds(statistics.median(load.p99 for load in loads))
         versus = common.times(speed / rate(runs, baseline, connections))
-        row = [str(connections), label, f"{speed:,.0f}"]
-        for latency in ([load.p50 for load in loads], [load.p99 for load in loads]):
-            row.append(common.milliseconds(statistics.median(latency)))
-        rows.append([*row, "—" if label == INSTANT else versus])
+        versus = "—" if label == INSTANT else versus  # the ceiling is no contender
+        rows.append([str(connections), label, f"{speed:,.0f}", p50, p99, versus])
     headers = ["connections", server, "requests/s", "p50", "p99", ratio]
     return common.table(headers, rows, "rlrrrr")
 
@@ -195,10 +193,8 @@ def servers(sizes: tuple = SIZES) -> common.Result:
         ratio = common.times(ours / theirs)
         measured = f"{ours:,.0f} vs {theirs:,.0f} requests/s ({ratio})"
         if connections == 1:
-            target, passed = (
-                "at least as fast as wsgiref with 1 connection",
-                ours >= theirs,
-            )
+            target = "at least as fast as wsgiref with 1 connection"
+            passed = ours >= theirs
         else:
             target = f"faster than wsgiref with {connections} connections"
             passed = ours > theirs
@@ -210,9 +206,9 @@ def servers(sizes: tuple = SIZES) -> common.Result:
 
 def connections_opened(settings: dict[str, str]) -> int:
     """The server's count of connections made since it started (this one included)."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Connections'")
-        return int(cursor.fetchone()[1])
+    sql = "SHOW GLOBAL STATUS LIKE 'Connections'"
+    [(_name, count)] = database.run_admin(settings, sql)
+    return int(count)
 
 
 def pool_result(settings: dict, sizes: tuple, wrk: str, parts: dict) -> common.Result:
@@ -230,7 +226,7 @@ def pool_result(settings: dict, sizes: tuple, wrk: str, parts: dict) -> common.R
     runs, note, grew = race(contenders, common.STEP05, "/books/500", sizes, wrk, count)
     parts = {**parts, **database_version(settings)}
     counted = []
-    for label, (_command, _port, _env) in contenders.items():
+    for label in contenders:
         # Each reading of the counter opens a connection itself: one per run.
         opened = grew[label] - sizes[0] * len(sizes[2])
         answered = sum(load.requests for c in sizes[2] for load in runs[label, c])

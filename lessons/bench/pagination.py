@@ -1,15 +1,13 @@
 """Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
 
-On a throwaway database server of its own (`pool` uses one too) with step 05's
-schema and generated books, step 05's app serves each URL through its test
-client, in a process of its own, noting the SQL it sends; those statements are
-then timed on the database itself, and the deepest ones EXPLAINed.
+On a throwaway database server with step 05's schema and generated books, step
+05's app serves each URL through its test client, in a process of its own, noting
+the SQL it sends; that SQL is then timed on the database, the deepest EXPLAINed.
 """
 
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -73,8 +71,8 @@ for url in urls:
     response = client.get(url)
     assert response.status_code == 200, f"GET {url} answered {response.status}"
     books = len(response.get_json()["items"])
-    report[url] = {"books": books, "sql": [s for s in sent if "FROM books" in s]}
-    report[url]["seconds"] = []
+    sql = [s for s in sent if "FROM books" in s]
+    report[url] = {"books": books, "sql": sql, "seconds": []}
 for _ in range(runs):  # the URLs take turns
     for url in urls:
         started = time.perf_counter()
@@ -88,10 +86,11 @@ print(json.dumps(report))
 def database_with_books(count: int, chunk: int = CHUNK):
     """(MYSQL_* settings, seconds the books took) of a new server with `count`
     books (ids 1 to count), for the `with` block; stopped and deleted after it."""
-    folder = Path(tempfile.mkdtemp(prefix="lessons-bench-mysql-"))
-    server = ThrowawayServer(folder, options=BIG_CACHE)
-    try:
-        settings = server.start()
+    workspace = tempfile.TemporaryDirectory(
+        prefix="lessons-bench-mysql-", ignore_cleanup_errors=True
+    )
+    server = ThrowawayServer(Path(workspace.name), options=BIG_CACHE)
+    with workspace, server as settings:  # the server stops, then its folder goes
         schema = (common.STEP05 / "schema.sql").read_text(encoding="utf-8")
         database.load_schema(settings, schema)
         started = time.perf_counter()
@@ -109,18 +108,13 @@ def database_with_books(count: int, chunk: int = CHUNK):
             cursor.execute("ANALYZE TABLE books")
             cursor.fetchall()
         yield settings, time.perf_counter() - started
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def database_version(settings: dict[str, str]) -> dict[str, str]:
     """{"MariaDB": "10.11.6"} (or MySQL) for the machine line."""
-    with database.connect(settings) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT VERSION()")
-        version = cursor.fetchone()[0]  # e.g. "10.11.6-MariaDB-0+deb12u1"
+    [(version,)] = database.run_admin(settings, "SELECT VERSION()")
     name = "MariaDB" if "mariadb" in version.lower() else "MySQL"
-    return {name: version.split("-")[0]}
+    return {name: version.split("-")[0]}  # "10.11.6-MariaDB-0+deb12u1": 10.11.6
 
 
 @dataclass
@@ -169,22 +163,16 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     return offset, keyset, count
 
 
-def against(seconds: float, baseline: float) -> list[str]:
-    """Two cells: the seconds, and how many times the `baseline` they are."""
-    return [common.milliseconds(seconds), common.times(seconds / baseline)]
-
-
-def describe(
-    settings, offset: dict, keyset: dict, count: Query, notes
-) -> common.Result:
-    """The tables, both plans at the deepest page, the notes and the targets."""
+def describe(settings, offset, keyset, count: Query, notes) -> common.Result:
+    """The tables ({page: Query} `offset` and `keyset`), both plans at the deepest
+    page, the notes and the targets."""
     first, deepest = min(offset), max(offset)
     sql_rows, request_rows = [], []
     for page in offset:
         by_offset, by_keyset = offset[page], keyset[page]
         row = [f"{page:,}", f"{(page - 1) * PER_PAGE:,}"]
-        row += against(by_offset.sql_seconds, offset[first].sql_seconds)
-        row += against(by_keyset.sql_seconds, keyset[first].sql_seconds)
+        row += common.against(by_offset.sql_seconds, offset[first].sql_seconds)
+        row += common.against(by_keyset.sql_seconds, keyset[first].sql_seconds)
         row.append(common.times(by_offset.sql_seconds / by_keyset.sql_seconds))
         sql_rows.append(row)
         row = [f"`{by_offset.url}`", common.milliseconds(by_offset.request_seconds)]
@@ -206,43 +194,35 @@ def describe(
             # The statement is one the app itself sent (recorded above), not
             # text from outside; EXPLAIN cannot take it as a %s value.
             cursor.execute("EXPLAIN " + query.sql)
-            rows = [
-                ["" if cell is None else str(cell) for cell in row] for row in cursor
-            ]
-            plan = common.table([column[0] for column in cursor.description], rows)
+            columns = [column[0] for column in cursor.description]
+            plan = common.table(columns, cursor.fetchall())
             tables.append(f"`EXPLAIN` of the {way} query at page {deepest:,}:")
             tables.append(f"```sql\n{query.sql}\n```\n\n{plan}")
     seconds = common.milliseconds(count.sql_seconds)
-    notes = [
-        *notes,
-        f"An OFFSET page also runs `{count.sql}`: {seconds}, at every depth.",
-    ]
+    counting = f"An OFFSET page also runs `{count.sql}`: {seconds}, at every depth."
     keyset_ratio = keyset[deepest].sql_seconds / keyset[first].sql_seconds
-    offset_ratio = offset[deepest].sql_seconds / offset[first].sql_seconds
     target = f"keyset page {deepest:,} within {KEYSET_LIMIT}× of page {first}"
-    checks = [
-        common.Check(target, keyset_ratio <= KEYSET_LIMIT, common.times(keyset_ratio))
-    ]
+    passed = keyset_ratio <= KEYSET_LIMIT
+    checks = [common.Check(target, passed, common.times(keyset_ratio))]
+    offset_ratio = offset[deepest].sql_seconds / offset[first].sql_seconds
     target = (
         f"OFFSET page {deepest:,} at least {OFFSET_SLOWER}× slower than page {first}"
     )
     passed = offset_ratio >= OFFSET_SLOWER
     checks.append(common.Check(target, passed, common.times(offset_ratio)))
-    text = common.measured_text(tables, notes, database_version(settings))
+    text = common.measured_text(tables, [*notes, counting], database_version(settings))
     return common.Result({"pagination": text}, checks)
 
 
-def run(
-    books=BOOKS, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS
-) -> common.Result:
+def run() -> common.Result:
     """Start a throwaway server, generate the books, measure, stop the server."""
-    with database_with_books(books) as (settings, generation):
-        offset, keyset, count = measure(settings, pages, sql_runs, app_runs)
+    with database_with_books(BOOKS) as (settings, generation):
+        offset, keyset, count = measure(settings)
         notes = [
-            f"{books:,} books generated in {generation:.1f} s with `INSERT ... "
+            f"{BOOKS:,} books generated in {generation:.1f} s with `INSERT ... "
             "SELECT` from a cross join of a 10-row digits table, "
             f"{CHUNK:,} rows per statement.",
-            f"Row queries: the median of {sql_runs} runs, the rows read in full. "
-            f"Whole requests: the median of {app_runs}.",
+            f"Row queries: the median of {SQL_RUNS} runs, the rows read in full. "
+            f"Whole requests: the median of {APP_RUNS}.",
         ]
         return describe(settings, offset, keyset, count, notes)

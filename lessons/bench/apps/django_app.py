@@ -1,8 +1,7 @@
 """One JSON endpoint in Django, in one file, for `lessons bench boot`.
 
-A Django project is usually several files made by `django-admin startproject`;
-settings.configure() puts the few settings this endpoint needs in one place, so
-both frameworks are measured doing the same small job.
+A Django project is usually several files (`django-admin startproject`); with
+settings.configure() it fits in one, so both frameworks do the same small job.
 """
 
 import secrets
