@@ -9,15 +9,13 @@ import contextlib
 import json
 import os
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from lessons import database
 from lessons.bench import common
 from lessons.processes import run_python
-from lessons.throwaway import ThrowawayServer
+from lessons.throwaway import temporary_server
 
 BOOKS = 1_000_000
 PAGES = (1, 100, 1000, 10000)
@@ -86,11 +84,8 @@ print(json.dumps(report))
 def database_with_books(count: int, chunk: int = CHUNK):
     """(MYSQL_* settings, seconds the books took) of a new server with `count`
     books (ids 1 to count), for the `with` block; stopped and deleted after it."""
-    workspace = tempfile.TemporaryDirectory(
-        prefix="lessons-bench-mysql-", ignore_cleanup_errors=True
-    )
-    server = ThrowawayServer(Path(workspace.name), options=BIG_CACHE)
-    with workspace, server as settings:  # the server stops, then its folder goes
+    with temporary_server(prefix="lessons-bench-mysql-", options=BIG_CACHE) as server:
+        settings = server.settings
         schema = (common.STEP05 / "schema.sql").read_text(encoding="utf-8")
         database.load_schema(settings, schema)
         started = time.perf_counter()
