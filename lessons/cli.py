@@ -70,7 +70,8 @@ def run(step, host, port, production, app_servers, your_database) -> int:
     chosen = find_step(step) if step else all_steps()[-1]
     if production:
         return run_production(chosen, port or 8080, app_servers, your_database)
-    port = port or (8080 if (chosen.path / "server.py").exists() else 5000)
+    own_server = (chosen.path / "server.py").exists()  # step 01: no Flask yet
+    port = port or (8080 if own_server else 5000)
     number = chosen.number
     retry = (
         f"lessons run {number} --port {{port}} (make run STEP={number} PORT={{port}})"
@@ -79,7 +80,7 @@ def run(step, host, port, production, app_servers, your_database) -> int:
     notice = listening.reach_notice(host, port)
     # The command a learner would type inside the step folder (without --debug:
     # the debugger runs code sent to it, so only you should turn it on).
-    if (chosen.path / "server.py").exists():
+    if own_server:
         command = [sys.executable, "server.py"]
     else:
         command = [sys.executable, "-m", "flask", "--app", "app", "run"]
