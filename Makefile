@@ -6,7 +6,7 @@
 #   make docs           serve the docs site at http://127.0.0.1:8000
 #   make lint           ruff check + ruff format --check
 #   make docs-build     build the site into site/, strictly (what CI runs)
-#   make clean          remove caches, the throwaway database (.lessons/) and site/
+#   make clean          remove caches, .lessons/ (throwaway databases, test caches), site/
 #
 # STEP=NN picks one step for run and test:  make run STEP=01   make test STEP=04
 # HOST= and PORT= pick where run and docs listen:  make run PORT=5001

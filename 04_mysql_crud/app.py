@@ -17,7 +17,7 @@ from flask import Flask
 
 from controllers import register_controllers
 from db_commands import init_db_command, seed_db_command
-from db_connection import close_db, settings_from_environment
+from db_connection import DEFAULT_SETTINGS, close_db, settings_from_environment
 from dev_server import answer_server_errors_as_problems
 from errors import register_error_handlers
 from validation import BookIdConverter, refuse_lowercase_method
@@ -38,14 +38,18 @@ def create_app(test_config=None):
     variable, Flask looks for a function named `create_app` and calls it.
     """
     app = Flask(__name__)
-    # A bigger request body is refused with 413 before anyone reads it.
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config.from_mapping(
+        # A bigger request body is refused with 413 before anyone reads it.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # MYSQL_HOST, MYSQL_PORT, ...: the defaults (db_connection.py).
+        **DEFAULT_SETTINGS,
+    )
     if test_config is None:
-        # The real app (flask run, gunicorn): MYSQL_HOST, MYSQL_PORT, ... from
-        # the environment or a .env file, read once, when the app is built.
+        # The real app (flask run, gunicorn): the settings from the environment
+        # or a .env file, read once, when the app is built.
         app.config.from_mapping(settings_from_environment())
     else:
-        # A test's app: the settings the test gives, and never your .env file.
+        # A test's app: the defaults and the test's settings; never your .env.
         app.config.from_mapping(test_config)
     # JSON as people read it: keys in the order the code writes them (id, title,
     # ...) instead of sorted, and "本" as UTF-8 instead of the escape "\u672c".

@@ -20,7 +20,7 @@ from flask import Flask
 from controllers import register_controllers
 from cors import DEFAULT_ORIGINS, init_cors
 from db_commands import init_db_command, seed_db_command
-from db_connection import close_db, settings_from_environment
+from db_connection import DEFAULT_SETTINGS, close_db, settings_from_environment
 from dev_server import answer_server_errors_as_problems
 from errors import register_error_handlers
 from validation import BookIdConverter, refuse_lowercase_method
@@ -44,16 +44,18 @@ def create_app(test_config=None):
     app.config.from_mapping(
         # A bigger request body is refused with 413 before anyone reads it.
         MAX_CONTENT_LENGTH=64 * 1024,
+        # MYSQL_HOST, MYSQL_PORT, ...: the defaults (db_connection.py).
+        **DEFAULT_SETTINGS,
         # The origins whose pages may read our answers, comma-separated.
         CORS_ORIGINS=DEFAULT_ORIGINS,
     )
     if test_config is None:
-        # The real app (flask run, gunicorn): MYSQL_HOST, MYSQL_PORT, ... and
-        # CORS_ORIGINS from the environment or a .env file, read once, here.
+        # The real app (flask run, gunicorn): the settings and CORS_ORIGINS from
+        # the environment or a .env file, read once, when the app is built.
         app.config.from_mapping(settings_from_environment())
         app.config["CORS_ORIGINS"] = os.environ.get("CORS_ORIGINS", DEFAULT_ORIGINS)
     else:
-        # A test's app: the settings the test gives, and never your .env file.
+        # A test's app: the defaults and the test's settings; never your .env.
         app.config.from_mapping(test_config)
     # JSON as people read it: keys in the order the code writes them (id, title,
     # ...) instead of sorted, and "本" as UTF-8 instead of the escape "\u672c".

@@ -33,6 +33,20 @@ class DatabaseUnavailable(Exception):
     """The database server cannot be reached; errors.py answers 503."""
 
 
+# The MYSQL_* settings, and what each one is when neither the environment nor a
+# .env file sets it: MySQL as it is installed on this machine (user root, no
+# password), and the course's database.
+DEFAULT_SETTINGS = {
+    "MYSQL_HOST": "127.0.0.1",
+    "MYSQL_PORT": "3306",
+    "MYSQL_USER": "root",
+    "MYSQL_PASSWORD": "",
+    "MYSQL_DATABASE": "bookshop",
+    # 0: a new connection per request (step 04). N: a pool of N connections.
+    "MYSQL_POOL_SIZE": "0",
+}
+
+
 def settings_from_environment() -> dict:
     """The MYSQL_* settings from the environment or from a `.env` file."""
     # load_dotenv() reads KEY=value lines from a .env file (it looks next to this
@@ -40,14 +54,9 @@ def settings_from_environment() -> dict:
     # set win over the file. `flask run` reads .env by itself too, but gunicorn
     # and plain `python` do not, so we ask for it here.
     load_dotenv()
+    # Each setting from the environment, or else its default.
     return {
-        "MYSQL_HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
-        "MYSQL_PORT": os.environ.get("MYSQL_PORT", "3306"),
-        "MYSQL_USER": os.environ.get("MYSQL_USER", "root"),
-        "MYSQL_PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
-        "MYSQL_DATABASE": os.environ.get("MYSQL_DATABASE", "bookshop"),
-        # 0: a new connection per request (step 04). N: a pool of N connections.
-        "MYSQL_POOL_SIZE": os.environ.get("MYSQL_POOL_SIZE", "0"),
+        name: os.environ.get(name, value) for name, value in DEFAULT_SETTINGS.items()
     }
 
 

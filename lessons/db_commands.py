@@ -67,17 +67,17 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
             shutil.rmtree(folder, ignore_errors=True)
     print("Starting a throwaway database server for this run ...", flush=True)
     # The folder's name starts with our pid: while we run, it is not a leftover.
-    try:
-        with temporary_server(runs, prefix=f"{os.getpid()}-") as server:
-            found = server.settings
-            print(
-                f"{server.flavour} is ready on 127.0.0.1:{server.port} (database "
-                f"{found['MYSQL_DATABASE']}); it stops when you press Ctrl-C.",
-                flush=True,
-            )
+    with temporary_server(runs, prefix=f"{os.getpid()}-") as server:
+        found = server.settings
+        print(
+            f"{server.flavour} is ready on 127.0.0.1:{server.port} (database "
+            f"{found['MYSQL_DATABASE']}); it stops when you press Ctrl-C.",
+            flush=True,
+        )
+        try:
             yield found
-    finally:
-        print("Stopped the throwaway database server.", flush=True)
+        finally:
+            print("Stopping the throwaway database server ...", flush=True)
 
 
 def ours(root: Path) -> Path:

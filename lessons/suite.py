@@ -124,8 +124,9 @@ def shared_database(steps: list[Step]):
             )
         except DatabaseUnavailable as problem:
             print(f"note: {problem}", flush=True)  # the tests say what to do
-            server = None
-        yield {SHARED_SERVER: str(server.data_dir)} if server else {}
+            yield {}
+            return
+        yield {SHARED_SERVER: str(server.data_dir)}
 
 
 def merge_results(results: list[Result]) -> list[Result]:
@@ -182,8 +183,8 @@ def run_suite(
         env = {**os.environ, **extra_env}
         if env.pop("PYTHONDONTWRITEBYTECODE", None):
             # Writing bytecode is off here, so every test process would compile
-            # every module again; they keep it in .lessons/ instead, never in
-            # a __pycache__ of the source folders.
+            # every module again; they keep it in .lessons/ instead, out of the
+            # source folders (what is off is writing a __pycache__ beside them).
             env.setdefault("PYTHONPYCACHEPREFIX", str(PYCACHE))
         threading.Thread(target=report_progress, args=(running, finished)).start()
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))

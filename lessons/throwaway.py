@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import mysql.connector
@@ -306,7 +307,11 @@ class ThrowawayServer:
 
 
 @contextlib.contextmanager
-def temporary_server(parent=None, prefix="lessons-mysql-", options=()):
+def temporary_server(
+    parent: str | Path | None = None,
+    prefix: str = "lessons-mysql-",
+    options: tuple[str, ...] = (),
+) -> Iterator["ThrowawayServer"]:
     """A started server in a new folder under `parent` for a `with` block, then
     stopped and deleted: a run's, a test session's, a benchmark's."""
     with tempfile.TemporaryDirectory(

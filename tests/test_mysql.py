@@ -516,7 +516,7 @@ def test_a_run_database_is_stopped_when_the_run_is_interrupted(tmp_path, signal_
         pid = json.loads((run_folder / "server.json").read_text())["pid"]
         run.send_signal(signal_number)
         assert run.wait(timeout=60) != 0
-        assert "Stopped the throwaway database server" in run.stdout.read()
+        assert "Stopping the throwaway database server" in run.stdout.read()
     finally:
         run.kill()
         run.wait()

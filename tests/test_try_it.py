@@ -246,8 +246,6 @@ def learner_environment() -> dict[str, str]:
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     # The reloader restarts the server on a change; nothing changes here.
     environment = {**os.environ, "PATH": path, "FLASK_RUN_RELOAD": "false"}
-    # Where `make test` keeps its bytecode; a learner's terminal writes __pycache__.
-    environment.pop("PYTHONPYCACHEPREFIX", None)
     # `lessons practice` as in a fresh checkout: no exercise started yet (and
     # the learner's own practice/ folder is never read or touched).
     environment["LESSONS_PRACTICE_DIR"] = tempfile.mkdtemp(prefix="practice-")
