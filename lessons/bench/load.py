@@ -176,14 +176,21 @@ def rate_table(runs: dict, server: str, baseline: str, ratio: str) -> str:
     return common.table(headers, rows, "rlrrrr")
 
 
+def server_command(label: str, port: int) -> list[str]:
+    """How Python starts the server `label` of SERVERS on `port`."""
+    return [
+        sys.executable,
+        *(part.replace("{port}", str(port)) for part in SERVERS[label]),
+    ]
+
+
 def servers(sizes: tuple = SIZES) -> common.Result:
     """Step 01's server against wsgiref and gunicorn, serving step 01's app."""
     contenders = {}
-    for label, arguments in SERVERS.items():
+    for label in SERVERS:
         port = free_port()
-        command = [argument.replace("{port}", str(port)) for argument in arguments]
         environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        contenders[label] = ([sys.executable, *command], port, environment)
+        contenders[label] = (server_command(label, port), port, environment)
     wrk, parts = tools()
     folder, path = ROOT / "01_raw_wsgi", "/hello?name=bench"
     runs, note, _ = race(contenders, folder, path, sizes, wrk)
