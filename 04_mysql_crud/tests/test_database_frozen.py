@@ -7,6 +7,7 @@ behaves) after the request has connected. The frozen one is the real server
 of the test session that `mysql_control` stops (`mysql_stoppable_server`).
 """
 
+import contextlib
 import os
 import signal
 import threading
@@ -77,6 +78,28 @@ def books_in(settings, mysql_connect) -> list:
         return cursor.fetchall()
 
 
+def freeze(pid: int) -> None:
+    """Stop the server process (SIGSTOP) and wait until all its threads have.
+
+    kill() returns before the process has stopped: Linux stops each thread when
+    it next runs in the kernel, so on a busy machine a thread woken by a query
+    can still answer it. (Seen here: /proc still said "R", running, right
+    after kill(); in about one `make test` in ten, a GET sent at once got its
+    200.) /proc/PID/task/*/stat gives each thread's state; "T" is stopped.
+    """
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 10  # a bound, far above the milliseconds it takes
+    while time.monotonic() < deadline:
+        states = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):  # a thread that just ended
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        if all(state == "T" for state in states):
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"the database server (pid {pid}) did not stop in 10 s")
+
+
 @pytest.fixture(scope="module")
 def frozen(mysql_stoppable_server, mysql_module_database, mysql_connect):
     """Every request of REQUESTS, in flight at once while the server is frozen.
@@ -91,7 +114,7 @@ def frozen(mysql_stoppable_server, mysql_module_database, mysql_connect):
     server = mysql_stoppable_server
     freezing = threading.Event()  # set while the requests below are sent
     all_connected = threading.Barrier(  # the last request to connect freezes it
-        len(REQUESTS), action=lambda: os.kill(server.pid, signal.SIGSTOP), timeout=30
+        len(REQUESTS), action=lambda: freeze(server.pid), timeout=30
     )
 
     def connect_then_freeze():
