@@ -36,13 +36,19 @@ import click
 
 from lessons.errors import LessonsError
 from lessons.processes import stop
-from lessons.steps import ROOT, Step, all_steps
+from lessons.steps import IGNORED_NAMES, IGNORED_SUFFIXES, ROOT, Step, all_steps
 
 # The workspaces live in practice/ (git-ignored); the tests point this elsewhere.
 PRACTICE_DIR = Path(os.environ.get("LESSONS_PRACTICE_DIR") or ROOT / "practice")
-# Not copied into a workspace: the step's own tests and the exercises' data.
+# Not copied into a workspace: the step's own tests and the exercises' data, and
+# what tools leave in a step folder (a learner's venv/, caches, logs: as
+# Step.files() leaves them out). A .env is copied: it names the learner's database.
 NOT_COPIED = shutil.ignore_patterns(
-    "tests", "exercises", "exercises.toml", "__pycache__", ".pytest_cache"
+    "tests",
+    "exercises",
+    "exercises.toml",
+    *(IGNORED_NAMES - {".env"}),
+    *(f"*{suffix}" for suffix in IGNORED_SUFFIXES),
 )
 
 

@@ -9,6 +9,7 @@ time, on one database server for all of them.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ import pytest
 
 from lessons import practice
 from lessons.errors import LessonsError
-from lessons.steps import ROOT, all_steps
+from lessons.steps import ROOT, Step, all_steps
 
 EXERCISES = practice.load_exercises()
 
@@ -218,3 +219,22 @@ def test_the_step_folders_are_never_touched(tmp_path):
     lessons_practice(tmp_path, "start", "04-delete")
     lessons_practice(tmp_path, "reset", "04-delete", "--yes")
     assert step_files() == before
+
+
+def test_a_workspace_leaves_out_a_venv_caches_and_logs_from_the_step(tmp_path):
+    # A learner who followed "Run it" has a venv/ in the step folder; a
+    # workspace is a copy of the lesson's files, not of thousands of packages.
+    exercise = EXERCISES[0]
+    step = tmp_path / exercise.step.name
+    shutil.copytree(exercise.step.path, step)
+    for made in ("venv/lib/site-packages/pkg.py", "__pycache__/x.pyc", "server.log"):
+        (step / made).parent.mkdir(parents=True, exist_ok=True)
+        (step / made).write_text("left by a tool\n")
+    in_copy = practice.Exercise(
+        **{**vars(exercise), "step": Step(exercise.step.number, step)}
+    )
+    workspace = tmp_path / "workspace"
+    practice.make_workspace(in_copy, workspace)
+    copied = {path.relative_to(workspace).as_posix() for path in workspace.rglob("*")}
+    assert exercise.file in copied
+    assert not {"venv", "__pycache__", "server.log"} & copied, sorted(copied)
