@@ -36,6 +36,7 @@ def client(app):
 def step_copy(tmp_path, step_dir):
     """A copy of this step's code in a temporary folder, for tests that add files."""
     copy = tmp_path / step_dir.name
-    skip = shutil.ignore_patterns("tests", "__pycache__", ".pytest_cache")
+    # Not your venv/ ("Run it" makes one here): thousands of files no test needs.
+    skip = shutil.ignore_patterns("tests", "__pycache__", ".pytest_cache", "venv")
     shutil.copytree(step_dir, copy, ignore=skip)
     return copy

@@ -169,7 +169,8 @@ def pycache(runs: int = RUNS, library: str = "flask") -> common.Result:
     with tempfile.TemporaryDirectory(prefix="lessons-pycache-") as folder:
         workspace = Path(folder)
         copy = workspace / "app"
-        ignored = shutil.ignore_patterns("tests", "__pycache__")
+        # Not a learner's venv/: its packages are not the step's own modules.
+        ignored = shutil.ignore_patterns("tests", "__pycache__", "venv", ".venv")
         shutil.copytree(common.STEP05, copy, ignore=ignored)
         own = set()  # the module names of the step's files: app, controllers.books...
         for path in copy.rglob("*.py"):
