@@ -226,7 +226,7 @@ def test_a_workspace_leaves_out_a_venv_caches_and_logs_from_the_step(tmp_path):
     # workspace is a copy of the lesson's files, not of thousands of packages.
     exercise = EXERCISES[0]
     step = tmp_path / exercise.step.name
-    shutil.copytree(exercise.step.path, step)
+    shutil.copytree(exercise.step.path, step, ignore=shutil.ignore_patterns("venv"))
     for made in ("venv/lib/site-packages/pkg.py", "__pycache__/x.pyc", "server.log"):
         (step / made).parent.mkdir(parents=True, exist_ok=True)
         (step / made).write_text("left by a tool\n")
