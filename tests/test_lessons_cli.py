@@ -409,7 +409,12 @@ def second_loopback_address() -> str:
 
 
 def test_docs_serves_the_site_where_asked_and_dies_with_lessons():
-    host, port = second_loopback_address(), free_port()
+    host = second_loopback_address()
+    # A port below the range Linux takes ports from for outgoing connections
+    # (32768 and up), where free_port() finds its ports too: other tests open
+    # connections from 127.0.0.2 (step 05's slow clients: hundreds), and once
+    # in CI the port free_port() had chosen was already in use there.
+    port = listening.free_port_near(host, 20000)
     command = [sys.executable, "-m", "lessons", "docs", "--host", host]
     docs = subprocess.Popen(
         [*command, "--port", str(port)],
