@@ -1,8 +1,9 @@
 """Benchmarks `boot` and `pycache`: what starting an app costs, in fresh processes.
 
 A server imports the app once when it starts (gunicorn once per worker): `boot`
-times that for each step's app and for one small app in Flask and in Django (apps/),
-the clock inside the new process; `pycache` shows what the bytecode cache saves.
+times that for each step's app, and for one small app in Flask and in Django
+(apps/); `pycache` shows what the bytecode cache saves on those imports. The
+clock runs inside the new process, so Python's own start-up is left out.
 """
 
 import shutil

@@ -1,8 +1,9 @@
 """Benchmark `pagination`: deep OFFSET pages against keyset (`after_id`) pages.
 
 On a throwaway database server with step 05's schema and generated books, step
-05's app serves each URL through its test client, in a process of its own, noting
-the SQL it sends; that SQL is then timed on the database, the deepest EXPLAINed.
+05's app serves each URL through its test client, in a process of its own, and
+notes the SQL it sends. That SQL is then timed on the database itself, and the
+deepest pages' queries are EXPLAINed.
 """
 
 import contextlib
