@@ -32,6 +32,11 @@ class Port(click.ParamType):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def lessons() -> None:
     """The course tool: run, test and compare the steps of wsgi-to-flask."""
+    stop_leftovers()
+
+
+def stop_leftovers() -> None:
+    """Stop what an earlier command left running (see processes.py), and say so."""
     for pid in processes.stop_leftovers():
         click.echo(f"Stopped process {pid}, left running by an earlier command.")
 
@@ -262,8 +267,12 @@ lessons.add_command(practice.practice)
 def main(argv: list[str] | None = None) -> int:
     """Entry point: usage mistakes and LessonsErrors are one line on stderr."""
     argv = sys.argv[1:] if argv is None else argv
+    # SIGTERM (`kill`, a closed terminal) stops a command like Ctrl-C does, so
+    # what it started is stopped too.
     if argv[:1] == ["practice"]:  # its own messages and exit codes (0, 1 or 2)
-        return practice.main(argv[1:])
+        stop_leftovers()
+        with processes.interrupt_on_termination():
+            return practice.main(argv[1:])
     try:
         with processes.interrupt_on_termination():
             code = lessons.main(argv, prog_name="lessons", standalone_mode=False)

@@ -21,7 +21,6 @@ import ast
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,8 +33,8 @@ from pathlib import Path
 
 import click
 
+from lessons import processes
 from lessons.errors import LessonsError
-from lessons.processes import stop
 from lessons.steps import IGNORED_NAMES, IGNORED_SUFFIXES, ROOT, Step, all_steps
 
 # The workspaces live in practice/ (git-ignored); the tests point this elsewhere.
@@ -336,21 +335,21 @@ def run_checks(
     environment["PRACTICE_WORKSPACE"] = str(folder)
     with tempfile.TemporaryDirectory(prefix="practice-") as scratch:
         report = Path(scratch) / "report.json"
-        # A session of its own: Ctrl-C in `check --watch` reaches us, and we stop
-        # the check (and the throwaway database it started) ourselves.
-        process = subprocess.Popen(
+        # Started like every server: it dies with us, even when we are killed.
+        # In a session of its own, Ctrl-C in `check --watch` reaches only us,
+        # and we stop the check (and the database it started) ourselves.
+        process = processes.start(
             check_command(checks, report, stop_early),
             cwd=ROOT,
             env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            start_new_session=True,
         )
         try:
             output, _ = process.communicate(timeout=300)
         finally:
-            stop(process)
+            processes.stop(process)
         if not report.exists():
             return {"passed": False, "results": [], "broken": output[-3000:]}
         result = json.loads(report.read_text(encoding="utf-8"))
@@ -508,18 +507,11 @@ def start(exercise_id: str) -> None:
     click.echo("Then:  lessons practice check   (or: lessons practice check --watch)")
 
 
-def interrupt(signal_number: int, frame: object) -> None:
-    """SIGTERM handler: raise KeyboardInterrupt, so the cleanup code runs."""
-    raise KeyboardInterrupt
-
-
 @practice.command()
 @click.option("--watch", is_flag=True, help="check again every time you save")
 def check(watch: bool) -> None:
     """Check the current exercise with its real tests."""
     exercise = current_exercise(read_progress())
-    # A `kill` then stops like Ctrl-C: the running check is stopped too.
-    signal.signal(signal.SIGTERM, interrupt)
     passed = check_on_every_save(exercise) if watch else check_once(exercise)
     sys.exit(0 if passed else 1)
 

@@ -8,15 +8,18 @@ The checks run as a learner's do, in pytest processes of their own, two at a
 time, on one database server for all of them.
 """
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from lessons import practice
+from lessons import practice, processes
 from lessons.errors import LessonsError
 from lessons.steps import ROOT, Step, all_steps
 
@@ -206,6 +209,40 @@ def test_a_workspace_deleted_by_hand_says_how_to_make_it_again(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "lessons practice reset 01-hello" in result.stderr
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=str)
+def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
+    # A check that would run for a minute: the workspace's app.py waits on import.
+    assert lessons_practice(tmp_path, "start", "01-hello").returncode == 0
+    with (tmp_path / "01-hello" / "app.py").open("a", encoding="utf-8") as app:
+        app.write("\nimport time\n\ntime.sleep(60)\n")
+    notes = tmp_path / "started"  # where this command notes what it starts
+    environment = {**os.environ, "LESSONS_PRACTICE_DIR": str(tmp_path)}
+    environment["LESSONS_STARTED"] = str(notes)
+    command = [sys.executable, "-m", "lessons", "practice", "check"]
+    check = subprocess.Popen(
+        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not list(notes.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        started = list(notes.glob("*.json"))
+        assert len(started) == 1, f"no note of the check's pytest in {notes}"
+        pytest_pid = json.loads(started[0].read_text(encoding="utf-8"))["pid"]
+        assert processes.alive(pytest_pid)
+    finally:
+        # SIGKILL runs no cleanup code of ours; SIGTERM (`kill`) stops like Ctrl-C.
+        check.send_signal(how)
+        exit_code = check.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while processes.alive(pytest_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not processes.alive(pytest_pid), "the check outlived lessons"
+    # After SIGTERM it stopped itself, as after Ctrl-C (exit code 1), instead of
+    # being ended by the signal (-15) with its cleanup code skipped.
+    assert exit_code == (-signal.SIGKILL if how == signal.SIGKILL else 1)
 
 
 def step_files() -> dict:
