@@ -5,7 +5,8 @@ the group stops the workers it forks: gunicorn's, nginx's), and on Linux with a
 parent-death signal, so the kernel sends it SIGTERM the moment the process that
 started it dies, even of a SIGKILL that runs no cleanup code at all. Each start
 is also noted in `.lessons/started/`; the next `lessons` command stops whatever
-an earlier one left behind (`stop_leftovers`), on systems without that signal too.
+an earlier one left behind (`stop_leftovers`), when /proc shows that the pid is
+still the process we started (Linux), never a stranger that got its number.
 """
 
 import contextlib
@@ -113,8 +114,10 @@ def stop_leftovers() -> list[int]:
             note = json.loads(path.read_text())
             if alive(note["owner"]):
                 continue  # still in use by the command that started it
-            # A pid can be reused: only stop the process we really started.
-            if alive(note["pid"]) and start_time(note["pid"]) == note["started"]:
+            # A pid can be reused: only stop the process we really started
+            # (no start time to compare, as without /proc: stop nothing).
+            started = note["started"]
+            if started and alive(note["pid"]) and start_time(note["pid"]) == started:
                 stop_group(note["pid"])
                 stopped.append(note["pid"])
             path.unlink()

@@ -315,14 +315,26 @@ def test_nothing_outlives_a_killed_lessons_run_05_production():
     assert not processes.port_in_use(port)
 
 
-def test_the_next_command_stops_what_a_dead_one_left_running(tmp_path):
+@pytest.mark.parametrize(
+    ("noted_start", "is_stopped"),
+    [("its own", True), ("an earlier one", False), ("unknown", False)],
+)
+def test_the_next_command_stops_what_a_dead_one_left_running(
+    tmp_path, noted_start, is_stopped
+):
     # The owner ends but is not waited for: a zombie, whose pid no new process
     # can take, and that counts as gone.
     owner = subprocess.Popen([sys.executable, "-c", "pass"])
     assert gone_within([owner.pid], 15) == []
     leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    note = {"owner": owner.pid, "pid": leftover.pid}
-    note["started"] = processes.start_time(leftover.pid)
+    # Only a process started when the note says is ours: with another start
+    # time, its pid was reused by a stranger; with none, nobody can tell.
+    started = {
+        "its own": processes.start_time(leftover.pid),
+        "an earlier one": "1",
+        "unknown": None,
+    }[noted_start]
+    note = {"owner": owner.pid, "pid": leftover.pid, "started": started}
     # A notes folder of this test's own: another lessons command running beside
     # it (make test runs two at a time) must not stop the leftover first.
     path = tmp_path / f"{leftover.pid}.json"
@@ -337,9 +349,12 @@ def test_the_next_command_stops_what_a_dead_one_left_running(tmp_path):
             text=True,
             timeout=60,
         )
-        assert f"Stopped process {leftover.pid}" in result.stdout
-        assert leftover.wait(timeout=15) != 0
-        assert not path.exists()
+        assert (f"Stopped process {leftover.pid}" in result.stdout) == is_stopped
+        if is_stopped:
+            assert leftover.wait(timeout=15) != 0
+        else:
+            assert leftover.poll() is None, "it stopped a process that is not ours"
+        assert not path.exists()  # the note is done with, either way
     finally:
         leftover.kill()
         leftover.wait()
