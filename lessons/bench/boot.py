@@ -51,12 +51,13 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def fresh_starts(programs: dict[str, tuple[str, Path]], runs: int) -> dict:
+def fresh_starts(programs: dict[str, tuple[str, Path]], runs: int, what: str) -> dict:
     """Per label, the medians of the numbers its program printed in a fresh
     process in its folder, over `runs` starts taking turns, after one untimed
     start that writes the bytecode cache: every timed start is a warm one."""
     numbers = {label: [] for label in programs}
     for number in range(runs + 1):
+        print(f"  {what}: round {number + 1} of {runs + 1}", flush=True)
         for label, (program, folder) in programs.items():
             output = run_python(program, folder, common.fresh_environment())
             if number > 0:
@@ -79,7 +80,8 @@ def time_row(label: str, first: float, second: float | None, baseline: float):
 def run(runs: int = RUNS) -> common.Result:
     """Time every step's app, then Flask against Django."""
     steps = [step for step in all_steps() if (step.path / "app.py").exists()]
-    boots = fresh_starts({step: (BOOT_PROGRAM, step.path) for step in steps}, runs)
+    programs = {step: (BOOT_PROGRAM, step.path) for step in steps}
+    boots = fresh_starts(programs, runs, "every step's app")
     rows = []
     for step, (imported, *created) in boots.items():
         label = f"{step.number} `{step.name}`"
@@ -91,7 +93,7 @@ def run(runs: int = RUNS) -> common.Result:
     programs = {}
     for name, module in (("Flask", "flask_app"), ("Django", "django_app")):
         programs[name] = (FRAMEWORK_PROGRAM.format(module=module), APPS)
-    starts = fresh_starts(programs, runs)
+    starts = fresh_starts(programs, runs, "Flask and Django")
     rows = []
     for name, (imported, answered, memory) in starts.items():
         row = time_row(name, imported, answered, sum(starts["Flask"][:2]))
@@ -146,15 +148,16 @@ def three_ways(module: str, folder: Path, runs: int, settings: dict, own=None) -
     # The .pyc files go to the PYTHONPYCACHEPREFIX when there is one, else to
     # the __pycache__ folders below `folder`.
     cache = Path(settings.get("PYTHONPYCACHEPREFIX", folder))
-    cold = []
-    for _ in range(runs):
+    never_written = {**settings, "PYTHONDONTWRITEBYTECODE": "1"}
+    cold, warm, never = [], [], []
+    for number in range(runs):  # taking turns: cold, then warm, then never cached
+        print(f"  `{module}`: round {number + 1} of {runs}", flush=True)
         remove_bytecode(cache)
         cold.append(import_seconds(module, folder, settings, own))
-    compiled = sum(1 for _ in cache.rglob("*.pyc"))  # what the last one wrote
-    warm = [import_seconds(module, folder, settings, own) for _ in range(runs)]
-    remove_bytecode(cache)
-    never_written = {**settings, "PYTHONDONTWRITEBYTECODE": "1"}
-    never = [import_seconds(module, folder, never_written, own) for _ in range(runs)]
+        compiled = sum(1 for _ in cache.rglob("*.pyc"))  # what that import wrote
+        warm.append(import_seconds(module, folder, settings, own))
+        remove_bytecode(cache)
+        never.append(import_seconds(module, folder, never_written, own))
     cold, warm, never = (statistics.median(seconds) for seconds in (cold, warm, never))
     timings = [common.milliseconds(seconds) for seconds in (cold, warm, never)]
     return [str(compiled), *timings, f"{cold / warm:.1f}× faster"]
@@ -187,8 +190,9 @@ def pycache(runs: int = RUNS, library: str = "flask") -> common.Result:
     headers = ["import", "modules compiled", "cold: compile, write `.pyc`"]
     headers += ["warm: read `__pycache__`", "`PYTHONDONTWRITEBYTECODE=1`", "warm is"]
     note = (
-        f"Median of {runs} runs, each in a fresh process, timing the `import` "
-        "statement only (`python -X importtime`), not the interpreter's start-up."
+        f"Median of {runs} runs, each in a fresh process, the three ways taking "
+        "turns, timing the `import` statement only (`python -X importtime`), not "
+        "the interpreter's start-up."
     )
     table = common.table(headers, rows, "lrrrrr")
     return common.Result({"pycache": common.measured_text([table], [note])})

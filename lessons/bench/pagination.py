@@ -133,6 +133,10 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
     environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
     arguments = [*offset_urls, *keyset_urls, str(app_runs)]
+    print(
+        f"  {len(arguments) - 1} requests through the app, {app_runs} times each",
+        flush=True,
+    )
     output = run_python(APP_PROGRAM, common.STEP05, environment, *arguments)
     report = json.loads(output.splitlines()[-1])
 
@@ -148,6 +152,7 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     seconds = {query.sql: [] for query in queries}
     with database.connect(settings) as connection, connection.cursor() as cursor:
         for round_number in range(sql_runs + 1):  # taking turns; 0 warms the cache
+            print(f"  the SQL: round {round_number + 1} of {sql_runs + 1}", flush=True)
             for sql in seconds:
                 started = time.perf_counter()
                 cursor.execute(sql)
