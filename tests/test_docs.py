@@ -146,7 +146,8 @@ def test_the_strict_build_is_clean(site_build):
     assert "WARNING" not in output, output
 
 
-SITE_URL = "http://127.0.0.1:8000/"  # site_url in mkdocs.yml
+MKDOCS_YML = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+SITE_URL = re.search(r"^site_url: (\S+)$", MKDOCS_YML, re.MULTILINE)[1]
 
 # What a page loads by itself: scripts, style sheets, fonts, images, icons. Plain
 # links (<a href>) are for the reader to follow and are left alone.
@@ -181,8 +182,9 @@ def test_the_site_builds_with_zensical_strictly(tmp_path):
     scratch = ROOT / ".lessons" / "zensical"
     scratch.mkdir(parents=True, exist_ok=True)
     config = ROOT / f".lessons-zensical-{os.getpid()}.yml"
-    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    config.write_text(f"{text}\nsite_dir: .lessons/zensical/site\n", encoding="utf-8")
+    config.write_text(
+        f"{MKDOCS_YML}\nsite_dir: .lessons/zensical/site\n", encoding="utf-8"
+    )
     zensical = [str(Path(sys.executable).parent / "zensical"), "build", "--strict"]
     try:
         result = subprocess.run(
@@ -250,8 +252,7 @@ def test_every_step_has_a_page_that_includes_its_readme(site, step):
     page = step_page(step)
     assert page, f"docs/{step.name}/README.md is missing: every step needs a page"
     assert f'--8<-- "{step.name}/README.md"' in page_source(page)
-    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    assert f": {page}\n" in nav, f"{page} is not in the nav of mkdocs.yml"
+    assert f": {page}\n" in MKDOCS_YML, f"{page} is not in the nav of mkdocs.yml"
     text = visible_text(built_page(site, page).read_text(encoding="utf-8"))
     assert step.title in text
 
