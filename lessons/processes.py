@@ -5,8 +5,8 @@ the group stops the workers it forks: gunicorn's, nginx's), and on Linux with a
 parent-death signal, so the kernel sends it SIGTERM the moment the process that
 started it dies, even of a SIGKILL that runs no cleanup code at all. Each start
 is also noted in `.lessons/started/`; the next `lessons` command stops whatever
-an earlier one left behind (`stop_leftovers`), when /proc shows that the pid is
-still the process we started (Linux), never a stranger that got its number.
+an earlier one left behind (`stop_leftovers`), when the pid still names the
+process we started (its start time tells), never a stranger that got its number.
 """
 
 import contextlib
@@ -89,9 +89,14 @@ def process_stat(pid: int) -> list[str]:
 
 
 def start_time(pid: int) -> str | None:
-    """With the pid, it names one process for good: a reused pid starts later."""
+    """With the pid, it names one process for good: a reused pid starts later.
+    From /proc (Linux), else from ps (macOS), to the second; None if gone."""
     fields = process_stat(pid)
-    return fields[19] if len(fields) > 19 else None
+    if len(fields) > 19:
+        return fields[19]
+    command = ["ps", "-o", "lstart=", "-p", str(pid)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    return done.stdout.strip() or None
 
 
 def alive(pid: int) -> bool:
@@ -115,7 +120,7 @@ def stop_leftovers() -> list[int]:
             if alive(note["owner"]):
                 continue  # still in use by the command that started it
             # A pid can be reused: only stop the process we really started
-            # (no start time to compare, as without /proc: stop nothing).
+            # (with no start time to compare, stop nothing).
             started = note["started"]
             if started and alive(note["pid"]) and start_time(note["pid"]) == started:
                 stop_group(note["pid"])

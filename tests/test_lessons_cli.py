@@ -317,7 +317,7 @@ def test_nothing_outlives_a_killed_lessons_run_05_production():
 
 @pytest.mark.parametrize(
     ("noted_start", "is_stopped"),
-    [("its own", True), ("an earlier one", False), ("unknown", False)],
+    [("its own", True), ("an earlier one", False)],
 )
 def test_the_next_command_stops_what_a_dead_one_left_running(
     tmp_path, noted_start, is_stopped
@@ -328,11 +328,10 @@ def test_the_next_command_stops_what_a_dead_one_left_running(
     assert gone_within([owner.pid], 15) == []
     leftover = subprocess.Popen(["sleep", "60"], start_new_session=True)
     # Only a process started when the note says is ours: with another start
-    # time, its pid was reused by a stranger; with none, nobody can tell.
+    # time, its pid was reused by a stranger.
     started = {
         "its own": processes.start_time(leftover.pid),
         "an earlier one": "1",
-        "unknown": None,
     }[noted_start]
     note = {"owner": owner.pid, "pid": leftover.pid, "started": started}
     # A notes folder of this test's own: another lessons command running beside
@@ -359,6 +358,31 @@ def test_the_next_command_stops_what_a_dead_one_left_running(
         leftover.kill()
         leftover.wait()
         owner.wait()
+
+
+def test_without_proc_the_start_time_comes_from_ps(tmp_path, monkeypatch):
+    # As on macOS, where there is no /proc: ps tells when a process started.
+    monkeypatch.setattr(processes, "process_stat", lambda pid: [])
+    monkeypatch.setattr(processes, "STARTED", tmp_path)
+    owner = subprocess.Popen([sys.executable, "-c", "pass"])
+    owner.wait()  # gone for good (without /proc a zombie would look alive)
+    ours = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    started = processes.start_time(ours.pid)
+    assert started and started == processes.start_time(ours.pid)  # what ps says
+    notes = {ours.pid: started, stranger.pid: "Thu Jan  1 00:00:00 1970"}
+    for pid, when in notes.items():
+        note = {"owner": owner.pid, "pid": pid, "started": when}
+        (tmp_path / f"{pid}.json").write_text(json.dumps(note))
+    try:
+        assert processes.stop_leftovers() == [ours.pid]
+        assert not processes.alive(ours.pid)
+        assert stranger.poll() is None, "it stopped a process that is not ours"
+        assert not list(tmp_path.glob("*.json"))  # both notes are done with
+    finally:
+        for process in (ours, stranger):
+            process.kill()
+            process.wait()
 
 
 @pytest.mark.parametrize(
