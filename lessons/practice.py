@@ -582,8 +582,10 @@ def main(argv: list[str]) -> int:
     except LessonsError as problem:
         click.echo(f"lessons practice: {problem}", err=True)
         return 2
-    except click.exceptions.Abort:
-        click.echo("Nothing changed.", err=True)
+    except click.exceptions.Abort as stopped:
+        if isinstance(stopped.__cause__, KeyboardInterrupt):
+            return 130  # Ctrl-C or `kill` (click turns both into Abort)
+        click.echo("Nothing changed.", err=True)  # a question answered "no"
         return 1
     except click.UsageError as problem:  # one line, like the rest of `lessons`
         message = problem.format_message()

@@ -158,13 +158,30 @@ def test_a_section_is_taken_out_between_its_markers_which_stay(tmp_path):
     assert "def allowed_origin" in practice.course_part(by_section)
 
 
-def lessons_practice(workspace_root, *arguments):
-    """Run `lessons practice ARGUMENTS` with its workspaces in workspace_root."""
+def lessons_practice(workspace_root, *arguments, answer=""):
+    """Run `lessons practice ARGUMENTS` with its workspaces in workspace_root
+    (`answer`: what is typed at its questions)."""
     environment = {**os.environ, "LESSONS_PRACTICE_DIR": str(workspace_root)}
     command = [sys.executable, "-m", "lessons", "practice", *arguments]
     return subprocess.run(
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        command,
+        cwd=ROOT,
+        env=environment,
+        input=answer,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+
+
+def test_the_solution_is_shown_only_after_a_yes(tmp_path):
+    declined = lessons_practice(tmp_path, "solution", "02-status", answer="n\n")
+    assert declined.returncode == 1
+    assert declined.stderr == "Nothing changed.\n"
+    assert "The course's function `status`" not in declined.stdout
+    accepted = lessons_practice(tmp_path, "solution", "02-status", answer="y\n")
+    assert accepted.returncode == 0
+    assert "The course's function `status`" in accepted.stdout
 
 
 def test_a_learner_starts_fails_solves_and_is_shown_the_next_one(tmp_path):
@@ -211,7 +228,7 @@ def test_a_workspace_deleted_by_hand_says_how_to_make_it_again(tmp_path):
     assert "lessons practice reset 01-hello" in result.stderr
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=str)
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
 def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
     # A check that would run for a minute: the workspace's app.py waits on import.
     assert lessons_practice(tmp_path, "start", "01-hello").returncode == 0
@@ -226,11 +243,13 @@ def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
     )
     try:
         deadline = time.monotonic() + 30
-        while not list(notes.glob("*.json")) and time.monotonic() < deadline:
+        started = []  # the note of the check's pytest, once it is written whole
+        while not started and time.monotonic() < deadline:
             time.sleep(0.05)
-        started = list(notes.glob("*.json"))
+            started = [path.read_text() for path in notes.glob("*.json")]
+            started = [text for text in started if text.endswith("}")]
         assert len(started) == 1, f"no note of the check's pytest in {notes}"
-        pytest_pid = json.loads(started[0].read_text(encoding="utf-8"))["pid"]
+        pytest_pid = json.loads(started[0])["pid"]
         assert processes.alive(pytest_pid)
     finally:
         # SIGKILL runs no cleanup code of ours; SIGTERM (`kill`) stops like Ctrl-C.
@@ -240,9 +259,9 @@ def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
     while processes.alive(pytest_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not processes.alive(pytest_pid), "the check outlived lessons"
-    # After SIGTERM it stopped itself, as after Ctrl-C (exit code 1), instead of
-    # being ended by the signal (-15) with its cleanup code skipped.
-    assert exit_code == (-signal.SIGKILL if how == signal.SIGKILL else 1)
+    # After SIGTERM it stopped itself, as after Ctrl-C (exit code 130), instead
+    # of being ended by the signal (-15) with its cleanup code skipped.
+    assert exit_code == (-signal.SIGKILL if how == signal.SIGKILL else 130)
 
 
 def step_files() -> dict:
