@@ -32,10 +32,10 @@ class Port(click.ParamType):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def lessons() -> None:
     """The course tool: run, test and compare the steps of wsgi-to-flask."""
-    stop_leftovers()
+    stop_and_name_leftovers()
 
 
-def stop_leftovers() -> None:
+def stop_and_name_leftovers() -> None:
     """Stop what an earlier command left running (see processes.py), and say so."""
     for pid in processes.stop_leftovers():
         click.echo(f"Stopped process {pid}, left running by an earlier command.")
@@ -159,7 +159,8 @@ def run_production(step: Step, port: int, app_servers: int, your_database: bool)
     "--jobs",
     default=(os.cpu_count() or 1) + 1,
     show_default=True,
-    help="Test processes run side by side.",
+    help="Test processes run side by side (with more than 1, a step's slow "
+    "tests, which mostly wait, run beside them).",
 )
 def test(steps: tuple[str, ...], jobs: int) -> int:
     """Run the tests of the steps (default: all, and the course's own).
@@ -270,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (`kill`, a closed terminal) stops a command like Ctrl-C does, so
     # what it started is stopped too.
     if argv[:1] == ["practice"]:  # its own messages and exit codes (0, 1 or 2)
-        stop_leftovers()
+        stop_and_name_leftovers()
         with processes.interrupt_on_termination():
             return practice.main(argv[1:])
     try:

@@ -148,7 +148,8 @@ def report_progress(running: dict[str, float], finished: threading.Event) -> Non
     """Every few seconds, say which steps are still running and for how long."""
     while not finished.wait(PROGRESS_EVERY):
         now = time.monotonic()
-        busy = ", ".join(f"{name} ({now - t:.0f} s)" for name, t in running.items())
+        started = list(running.items())  # a copy: the threads add and remove
+        busy = ", ".join(f"{name} ({now - t:.0f} s)" for name, t in started)
         if busy:
             print(f"... still running: {busy}", flush=True)
 
@@ -166,8 +167,9 @@ def run_suite(
     # The slowest first (as last time), so the lanes end at about the same time.
     last = json.loads(TIMES.read_text()) if TIMES.exists() else {}
     runs.sort(key=lambda run: -last.get(run[0], 0))
-    # Slow tests mostly wait, so they start at once, beside the lanes.
-    waiting = [run for run in runs if run[0].endswith(" (slow)")]
+    # Slow tests mostly wait, so they start at once, beside the lanes (unless
+    # you asked for one process at a time).
+    waiting = [run for run in runs if run[0].endswith(" (slow)") and jobs > 1]
     runs = [run for run in runs if run not in waiting]
     running: dict[str, float] = {}
     children: list = []  # the pytest processes, to stop on Ctrl-C
@@ -176,7 +178,7 @@ def run_suite(
     def one(run: tuple[str, Path, list[str]]) -> Result:
         name, folder, pytest_args = run
         running[name] = time.monotonic()
-        print(f"started {name}", flush=True)
+        print(f"started {name}\n", end="", flush=True)  # one write: threads
         try:
             return run_pytest(name, folder, pytest_args, env, children)
         finally:
