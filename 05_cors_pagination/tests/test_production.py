@@ -118,7 +118,7 @@ def test_a_body_over_the_limit_gets_413_problem_details_from_nginx(chain):
     assert json.loads(body)["status"] == 413
     # nginx's own error still reaches an allowed page as itself, not as a
     # CORS failure, with the headers the app exposes (nginx.conf.template
-    # repeats cors.py's list: a config file cannot import it):
+    # repeats cors.py's list; this keeps the two the same):
     assert headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
     assert headers["Access-Control-Expose-Headers"] == EXPOSED_HEADERS
     assert headers["Vary"] == "Origin"

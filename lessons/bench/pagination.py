@@ -133,10 +133,8 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
     # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
     environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
     arguments = [*offset_urls, *keyset_urls, str(app_runs)]
-    print(
-        f"  {len(arguments) - 1} requests through the app, {app_runs} times each",
-        flush=True,
-    )
+    requests = len(offset_urls) + len(keyset_urls)
+    print(f"  {requests} requests through the app, {app_runs} times each", flush=True)
     output = run_python(APP_PROGRAM, common.STEP05, environment, *arguments)
     report = json.loads(output.splitlines()[-1])
 
