@@ -48,17 +48,22 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
-def die_with_parent() -> None:
-    """In the child, before exec: ask Linux for SIGTERM when our parent dies."""
-    PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def start(
-    command: list[str], outlive: bool = False, log: Path | None = None, **options
+    command: list[str],
+    outlive: bool = False,
+    log: Path | None = None,
+    death_signal: int = signal.SIGTERM,
+    **options,
 ) -> subprocess.Popen:
-    """Popen `command` in a group of its own; unless `outlive`, it dies with us.
-    Its output is added to the file `log` when one is given."""
+    """Popen `command` in a group of its own; unless `outlive`, it dies with us
+    (Linux sends it `death_signal` when we die). Its output is added to the
+    file `log` when one is given."""
     if not outlive and PRCTL is not None:
+
+        def die_with_parent() -> None:
+            """In the child, before exec: ask Linux for the signal when we die."""
+            PRCTL(PR_SET_PDEATHSIG, death_signal)
+
         options["preexec_fn"] = die_with_parent
     with log.open("ab") if log else contextlib.nullcontext() as output:
         if output:

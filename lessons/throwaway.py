@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -228,8 +229,15 @@ class ThrowawayServer:
             *self.options,
             *AS_ROOT,
         ]
+        # If we die, SIGKILL it: mariadbd loses a SIGTERM that comes in its
+        # first moments (sent 50 ms after the start, it kept running), and a
+        # throwaway's data is not worth a clean shutdown.
         self.process = processes.start(
-            command, outlive=self.outlive, log=self.log_file, stdin=subprocess.DEVNULL
+            command,
+            outlive=self.outlive,
+            log=self.log_file,
+            death_signal=signal.SIGKILL,
+            stdin=subprocess.DEVNULL,
         )
         self.pid = self.process.pid
         try:

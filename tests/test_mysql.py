@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 import urllib.request
 
 import mysql.connector
@@ -151,6 +152,42 @@ def test_the_context_manager_stops_the_server_when_the_block_fails(tmp_path):
         raise RuntimeError("the test failed")
     assert not processes.alive(pid)
     assert not port_in_use(port)
+
+
+# Starts a throwaway server in the folder given, and waits to be killed.
+START_AND_WAIT = """\
+import sys, time
+from lessons.throwaway import ThrowawayServer
+ThrowawayServer(sys.argv[1]).start()
+time.sleep(120)
+"""
+
+
+def test_a_server_dies_with_its_owner_even_while_it_starts(tmp_path):
+    require_part("mariadb")
+    notes = tmp_path / "started"  # where the owner notes what it starts
+    environment = {**os.environ, "LESSONS_STARTED": str(notes)}
+    command = [sys.executable, "-c", START_AND_WAIT, str(tmp_path / "server")]
+    owner = subprocess.Popen(command, env=environment, stderr=subprocess.DEVNULL)
+    try:
+        # The owner dies 50 ms after mariadbd starts: in its first moments,
+        # when mariadbd loses a SIGTERM (4 times in 4 before the fix).
+        deadline = time.monotonic() + 60
+        while not list(notes.glob("*.json")) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(0.05)
+    finally:
+        owner.kill()  # SIGKILL: no cleanup code of ours runs
+        owner.wait()
+    [note] = notes.glob("*.json")
+    server_pid = int(note.stem)
+    deadline = time.monotonic() + 15
+    while processes.alive(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outlived = processes.alive(server_pid)
+    if outlived:
+        os.kill(server_pid, signal.SIGKILL)  # never leave it behind
+    assert not outlived, "mariadbd outlived its owner"
 
 
 def test_a_second_server_on_the_same_data_folder_is_refused(server):
