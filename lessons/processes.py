@@ -2,11 +2,12 @@
 
 Every server starts through `start()`: in a process group of its own (stopping
 the group stops the workers it forks: gunicorn's, nginx's), and on Linux with a
-parent-death signal, so the kernel sends it SIGTERM the moment the process that
-started it dies, even of a SIGKILL that runs no cleanup code at all. Each start
-is also noted in `.lessons/started/`; the next `lessons` command stops whatever
-an earlier one left behind (`stop_leftovers`), when the pid still names the
-process we started (its start time tells), never a stranger that got its number.
+parent-death signal, so the kernel sends it SIGTERM (a database server: SIGKILL)
+the moment the process that started it dies, even of a SIGKILL that runs no
+cleanup code at all. Each start is also noted in `.lessons/started/`; the next
+`lessons` command stops whatever an earlier one left behind (`stop_leftovers`),
+when the pid still names the process we started (its start time tells), never
+a stranger that got its number.
 """
 
 import contextlib
@@ -100,8 +101,10 @@ def start_time(pid: int) -> str | None:
     if len(fields) > 19:
         return fields[19]
     command = ["ps", "-o", "lstart=", "-p", str(pid)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    return done.stdout.strip() or None
+    with contextlib.suppress(OSError):  # no ps either (a slim container)
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        return done.stdout.strip() or None
+    return None
 
 
 def alive(pid: int) -> bool:

@@ -178,7 +178,8 @@ def run_suite(
     def one(run: tuple[str, Path, list[str]]) -> Result:
         name, folder, pytest_args = run
         running[name] = time.monotonic()
-        print(f"started {name}\n", end="", flush=True)  # one write: threads
+        # One write with its newline, so two threads' lines never run together.
+        print(f"started {name}\n", end="", flush=True)
         try:
             return run_pytest(name, folder, pytest_args, env, children)
         finally:

@@ -229,9 +229,9 @@ class ThrowawayServer:
             *self.options,
             *AS_ROOT,
         ]
-        # If we die, SIGKILL it: mariadbd loses a SIGTERM that comes in its
-        # first moments (sent 50 ms after the start, it kept running), and a
-        # throwaway's data is not worth a clean shutdown.
+        # Unless it is to outlive us: if we die, SIGKILL it. mariadbd loses a
+        # SIGTERM that comes in its first moments (sent 50 ms after the start,
+        # it kept running), and a throwaway's data is not worth a clean stop.
         self.process = processes.start(
             command,
             outlive=self.outlive,

@@ -243,13 +243,13 @@ def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
     )
     try:
         deadline = time.monotonic() + 30
-        started = []  # the note of the check's pytest, once it is written whole
-        while not started and time.monotonic() < deadline:
+        written = []  # the note of the check's pytest, once it is written whole
+        while not written and time.monotonic() < deadline:
             time.sleep(0.05)
-            started = [path.read_text() for path in notes.glob("*.json")]
-            started = [text for text in started if text.endswith("}")]
-        assert len(started) == 1, f"no note of the check's pytest in {notes}"
-        pytest_pid = json.loads(started[0])["pid"]
+            texts = [path.read_text("utf-8") for path in notes.glob("*.json")]
+            written = [text for text in texts if text.endswith("}")]
+        assert len(written) == 1, f"no note of the check's pytest in {notes}"
+        pytest_pid = json.loads(written[0])["pid"]
         assert processes.alive(pytest_pid)
     finally:
         # SIGKILL runs no cleanup code of ours; SIGTERM (`kill`) stops like Ctrl-C.
