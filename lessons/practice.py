@@ -445,7 +445,7 @@ def check_on_every_save(exercise: Exercise) -> bool:
         return True
     except KeyboardInterrupt:
         click.echo("\nStopped watching.")
-        return False
+        raise  # exit code 130, like Ctrl-C anywhere else in `lessons`
     finally:
         observer.stop()
         observer.join()

@@ -228,8 +228,15 @@ def test_a_workspace_deleted_by_hand_says_how_to_make_it_again(tmp_path):
     assert "lessons practice reset 01-hello" in result.stderr
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=lambda s: s.name)
-def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
+STOPS = [
+    pytest.param(signal.SIGKILL, [], id="SIGKILL"),
+    pytest.param(signal.SIGTERM, [], id="SIGTERM"),
+    pytest.param(signal.SIGTERM, ["--watch"], id="SIGTERM-watch"),
+]
+
+
+@pytest.mark.parametrize(("how", "options"), STOPS)
+def test_a_stopped_check_leaves_no_check_running(tmp_path, how, options):
     # A check that would run for a minute: the workspace's app.py waits on import.
     assert lessons_practice(tmp_path, "start", "01-hello").returncode == 0
     with (tmp_path / "01-hello" / "app.py").open("a", encoding="utf-8") as app:
@@ -237,9 +244,9 @@ def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
     notes = tmp_path / "started"  # where this command notes what it starts
     environment = {**os.environ, "LESSONS_PRACTICE_DIR": str(tmp_path)}
     environment["LESSONS_STARTED"] = str(notes)
-    command = [sys.executable, "-m", "lessons", "practice", "check"]
+    command = [sys.executable, "-m", "lessons", "practice", "check", *options]
     check = subprocess.Popen(
-        command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, text=True
     )
     try:
         deadline = time.monotonic() + 30
@@ -254,14 +261,18 @@ def test_a_stopped_check_leaves_no_check_running(tmp_path, how):
     finally:
         # SIGKILL runs no cleanup code of ours; SIGTERM (`kill`) stops like Ctrl-C.
         check.send_signal(how)
-        exit_code = check.wait(timeout=30)
+        output = check.communicate(timeout=30)[0]
+        exit_code = check.returncode
     deadline = time.monotonic() + 15
     while processes.alive(pytest_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not processes.alive(pytest_pid), "the check outlived lessons"
     # After SIGTERM it stopped itself, as after Ctrl-C (exit code 130), instead
     # of being ended by the signal (-15) with its cleanup code skipped.
+    # --watch too: Ctrl-C is how a learner ends it, and it is no failed check.
     assert exit_code == (-signal.SIGKILL if how == signal.SIGKILL else 130)
+    if options:
+        assert output.rstrip().endswith("Stopped watching."), output
 
 
 def step_files() -> dict:
