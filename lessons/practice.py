@@ -416,7 +416,8 @@ SAVES = {"created", "modified", "moved", "deleted", "closed"}  # watchdog's name
 
 
 def check_on_every_save(exercise: Exercise) -> bool:
-    """Check now, then again after every save in the workspace, until it passes."""
+    """Check now, then again after every save in the workspace, until it passes
+    (True) or Ctrl-C stops the watch (the KeyboardInterrupt goes on: exit 130)."""
     from watchdog.events import FileSystemEventHandler
     from watchdog.observers import Observer
 
