@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 STEP_DIR = Path(__file__).resolve().parent.parent
-LOAD_SECONDS = 3  # how long the clients keep asking (a bound, not a target)
+LOAD_SECONDS = 1.5  # how long the clients keep asking (a bound, not a target)
 CUT_OFF = -1  # fetch()'s status for an answer cut off in the middle
 # Mostly waiting on nginx's timers: `lessons test` runs slow tests in a process
 # of their own, beside the others (plain `pytest` runs them with the rest).
