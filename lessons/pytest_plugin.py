@@ -309,9 +309,4 @@ def production_chain():
     """`with production_chain(step_dir, settings) as chain:` nginx (chain.url)
     in front of gunicorn (chain.app_url); logs deleted unless keep_logs=True."""
     require_part("nginx")
-
-    def chain(step_path: Path, app_settings: dict[str, str], **options):
-        options.setdefault("keep_logs", False)
-        return production.production_chain(step_path, app_settings, **options)
-
-    return chain
+    return partial(production.production_chain, keep_logs=False)
