@@ -16,7 +16,7 @@ DATABASE_STATEMENT = re.compile(
 )
 
 
-def connect(settings: dict[str, str], use_database: bool = True, timeout: int = 5):
+def connect(settings: dict[str, str], use_database: bool = True):
     """Open a connection with these settings (close it: use it in a `with`)."""
     return mysql.connector.connect(
         host=settings["MYSQL_HOST"],
@@ -24,7 +24,7 @@ def connect(settings: dict[str, str], use_database: bool = True, timeout: int = 
         user=settings["MYSQL_USER"],
         password=settings["MYSQL_PASSWORD"],
         database=settings["MYSQL_DATABASE"] if use_database else None,
-        connection_timeout=timeout,
+        connection_timeout=5,
         # Say which character set this connection speaks, so an emoji arrives
         # as an emoji whatever the server's own default is.
         charset="utf8mb4",
@@ -73,11 +73,10 @@ def create_database(settings: dict[str, str], name: str) -> dict[str, str]:
     return {**settings, "MYSQL_DATABASE": name}
 
 
-def ensure_database(settings: dict[str, str]) -> dict[str, str]:
+def ensure_database(settings: dict[str, str]) -> None:
     """Create the database named in `settings` unless it exists (then left as is)."""
     if not database_exists(settings, settings["MYSQL_DATABASE"]):
         create_database(settings, settings["MYSQL_DATABASE"])
-    return settings
 
 
 def drop_database(settings: dict[str, str], name: str) -> None:
