@@ -22,12 +22,11 @@ DEFAULTS = {
 
 def configured(root: Path) -> dict[str, str] | None:
     """The MYSQL_* settings from the environment or `root/.env`; None without a host."""
-    env_file = Path(root) / ".env"
-    from_file = dotenv_values(env_file) if env_file.is_file() else {}
+    from_file = dotenv_values(Path(root) / ".env")  # {} when there is no .env
     settings = {}
     for name in NAMES:
         # dotenv gives None for a bare `NAME` line without `=`.
-        value = os.environ[name] if name in os.environ else from_file.get(name)
+        value = os.environ.get(name, from_file.get(name))
         settings[name] = value if value is not None else DEFAULTS.get(name, "")
     return settings if settings["MYSQL_HOST"] else None
 
