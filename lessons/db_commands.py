@@ -19,6 +19,8 @@ import mysql.connector
 from lessons import database, processes, settings, system
 from lessons.throwaway import DatabaseUnavailable, ThrowawayServer, temporary_server
 
+OURS = Path(".lessons", "mysql")  # our server's folder, under the repository root
+
 
 def say(text: str) -> None:
     """A remark: to stderr, so `eval "$(lessons db env)"` only runs the exports."""
@@ -27,14 +29,11 @@ def say(text: str) -> None:
 
 @contextlib.contextmanager
 def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str, str]]:
-    """The MYSQL_* settings of a database to run a step on, for a `with` block.
-
-    A fresh throwaway server under `.lessons/run-mysql/`, stopped and deleted
-    when the block ends. MYSQL_HOST's server only with `your_server`
-    (`--your-database`): a run loads the schema, and a learner's own books
-    must never be at risk from a plain `make run`.
-    """
-    configured, where = settings.configured(root), settings.configured_in(root)
+    """The MYSQL_* settings for a run, for a `with` block: a fresh throwaway server
+    under `.lessons/run-mysql/`, stopped and deleted after it. MYSQL_HOST's server
+    only with `your_server` (`--your-database`): a run loads the schema, and a
+    learner's own books must never be at risk from a plain `make run`."""
+    configured, set_in = settings.configured(root), settings.configured_in(root)
     if your_server:
         if configured is None:
             raise DatabaseUnavailable(
@@ -43,7 +42,7 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
             )
         address = settings.describe(configured)
         print(
-            f"Using the database server from MYSQL_HOST ({where}): {address}; "
+            f"Using the database server from MYSQL_HOST ({set_in}): {address}; "
             "nothing is started."
         )
         try:
@@ -55,7 +54,7 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
         return
     if configured is not None:
         print(
-            f"MYSQL_HOST is set ({where}), but this run leaves your server alone and "
+            f"MYSQL_HOST is set ({set_in}), but this run leaves your server alone and "
             "uses a throwaway one (lessons run --your-database would use yours)."
         )
     runs = Path(root) / ".lessons" / "run-mysql"
@@ -80,17 +79,12 @@ def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str
             print("Stopping the throwaway database server ...", flush=True)
 
 
-def ours(root: Path) -> Path:
-    return Path(root) / ".lessons" / "mysql"
-
-
 def configured_elsewhere(root: Path, action: str = "") -> dict[str, str] | None:
-    """The MYSQL_* settings when they name a server other than our own (saying,
-    with `action`, that it is left alone), or None.
-
-    After `eval "$(lessons db env)"` they name ours, which we still manage."""
+    """The MYSQL_* settings when they name a server other than our own, or None
+    (with `action`, saying that one is left alone). After `eval "$(lessons db env)"`
+    they name ours, which we still manage."""
     configured = settings.configured(root)
-    port = ThrowawayServer(ours(root)).read_state().get("port")
+    port = ThrowawayServer(root / OURS).read_state().get("port")
     if configured is None or (
         configured["MYSQL_HOST"] in ("127.0.0.1", "localhost")
         and configured["MYSQL_PORT"] == str(port)
@@ -104,10 +98,10 @@ def configured_elsewhere(root: Path, action: str = "") -> dict[str, str] | None:
     return configured
 
 
-def running_settings(root: Path) -> dict[str, str] | None:
+def running_settings(root: Path, action: str = "") -> dict[str, str] | None:
     """The settings of MYSQL_HOST's server or ours, or None (saying how to start)."""
-    found = configured_elsewhere(root)
-    server = None if found else ThrowawayServer.attach(ours(root))
+    found = configured_elsewhere(root, action)
+    server = None if found else ThrowawayServer.attach(root / OURS)
     if found is None and server is None:
         say("The database server is not running; start it first: lessons db start")
         return None
@@ -126,14 +120,14 @@ def where(server: ThrowawayServer) -> str:
 def db_start(root: Path) -> int:
     if configured_elsewhere(root, "started"):
         return 0
-    server = ThrowawayServer.attach(ours(root))
+    server = ThrowawayServer.attach(root / OURS)
     if server is not None:
         print(
             f"The database server is already running on 127.0.0.1:{server.port} "
             f"(pid {server.pid})."
         )
     else:
-        server = ThrowawayServer(ours(root), outlive=True)
+        server = ThrowawayServer(root / OURS, outlive=True)
         print("Starting the database server ...", flush=True)
         try:
             server.start()
@@ -150,7 +144,7 @@ def db_start(root: Path) -> int:
 def db_stop(root: Path) -> int:
     if configured_elsewhere(root, "stopped"):
         return 0
-    server = ThrowawayServer.attach(ours(root))
+    server = ThrowawayServer.attach(root / OURS)
     if server is None:
         print("The database server is not running.")
         return 0
@@ -170,7 +164,7 @@ def db_status(root: Path) -> int:
             f"using {settings.describe(found)}"
         )
     else:
-        server = ThrowawayServer.attach(ours(root))
+        server = ThrowawayServer.attach(root / OURS)
         if server is None:
             print("The database server is not running; start it: lessons db start")
             return 1
@@ -187,8 +181,7 @@ def db_status(root: Path) -> int:
 
 def db_env(root: Path) -> int:
     """`export MYSQL_...=...` lines for `eval` (remarks go to stderr)."""
-    configured_elsewhere(root, "started")
-    found = running_settings(root)
+    found = running_settings(root, "started")
     if found is None:
         return 1
     for name in settings.NAMES:
