@@ -82,12 +82,8 @@ def write_private(path: Path, text: str) -> None:
 
 
 class ThrowawayServer:
-    """A private server whose files all live in `data_dir`.
-
-    `start()` initialises the folder the first time, starts the server and
-    returns the MYSQL_* settings; `stop()` shuts it down, data kept. With
-    `outlive=True` the server outlives this Python process (`lessons db start`).
-    """
+    """A private server whose files all live in `data_dir`; with `outlive=True`
+    it outlives this Python process (`lessons db start`)."""
 
     def __init__(
         self, data_dir: Path, outlive: bool = False, options: tuple[str, ...] = ()
@@ -260,9 +256,9 @@ class ThrowawayServer:
             collation="utf8mb4_unicode_ci",
         )
 
-    def wait_until_ready(self, timeout: float = 60.0) -> None:
+    def wait_until_ready(self) -> None:
         """Wait until the server answers a real connection, or fail with its log."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + 60  # seconds
         while self.is_running() and time.monotonic() < deadline:
             try:
                 with self.admin_connection(timeout=2) as connection:
@@ -298,7 +294,7 @@ class ThrowawayServer:
         database.ensure_database(self.settings)
 
     def stop(self) -> None:
-        """Shut the server down cleanly (SIGTERM, then SIGKILL); safe to repeat."""
+        """Stop the server, data kept (SIGTERM, then SIGKILL); safe to repeat."""
         if self.process is not None:
             processes.stop(self.process, timeout=30)
         elif self.pid is not None:
