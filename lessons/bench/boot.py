@@ -136,12 +136,6 @@ def import_seconds(module: str, folder: Path, settings: dict, own=None) -> float
     return sum(spent[name][0] for name in own if name in spent) / 1e6
 
 
-def remove_bytecode(cache: Path) -> None:
-    """Delete every `.pyc` below `cache`, so that the next import compiles again."""
-    for compiled in cache.rglob("*.pyc"):
-        compiled.unlink()
-
-
 def three_ways(module: str, folder: Path, runs: int, settings: dict, own=None) -> list:
     """One row of the `pycache` table: the modules a cold import compiles, the
     median seconds of cold, warm and never-cached imports, warm's speed-up."""
@@ -150,14 +144,16 @@ def three_ways(module: str, folder: Path, runs: int, settings: dict, own=None) -
     cache = Path(settings.get("PYTHONPYCACHEPREFIX", folder))
     never_written = {**settings, "PYTHONDONTWRITEBYTECODE": "1"}
     cold, warm, never = [], [], []
-    for number in range(runs):  # taking turns: cold, then warm, then never cached
+    for number in range(runs):  # taking turns: never cached, then cold, then warm
         print(f"  `{module}`: round {number + 1} of {runs}", flush=True)
-        remove_bytecode(cache)
+        # No .pyc left: the never-cached import finds none to read (it reads
+        # them, it only does not write them), and then the cold one compiles.
+        for stale in cache.rglob("*.pyc"):
+            stale.unlink()
+        never.append(import_seconds(module, folder, never_written, own))
         cold.append(import_seconds(module, folder, settings, own))
         compiled = sum(1 for _ in cache.rglob("*.pyc"))  # what that import wrote
         warm.append(import_seconds(module, folder, settings, own))
-        remove_bytecode(cache)
-        never.append(import_seconds(module, folder, never_written, own))
     cold, warm, never = (statistics.median(seconds) for seconds in (cold, warm, never))
     timings = [common.milliseconds(seconds) for seconds in (cold, warm, never)]
     return [str(compiled), *timings, f"{cold / warm:.1f}× faster"]
