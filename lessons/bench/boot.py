@@ -68,7 +68,7 @@ def fresh_starts(programs: dict[str, tuple[str, Path]], runs: int, what: str) ->
     }
 
 
-def time_row(label: str, first: float, second: float | None, baseline: float):
+def time_row(label: str, baseline: float, first: float, second: float | None = None):
     """A row of `boot` or `frameworks`: two timings, then their sum and how many
     times `baseline` that is. No second timing: the import built the app."""
     built = "— (built by the import)" if second is None else common.milliseconds(second)
@@ -82,11 +82,10 @@ def run(runs: int = RUNS) -> common.Result:
     steps = [step for step in all_steps() if (step.path / "app.py").exists()]
     programs = {step: (BOOT_PROGRAM, step.path) for step in steps}
     boots = fresh_starts(programs, runs, "every step's app")
+    baseline = sum(boots[steps[0]])  # step 01 together: the ÷ step 01 column
     rows = []
-    for step, (imported, *created) in boots.items():
-        label = f"{step.number} `{step.name}`"
-        created_seconds = created[0] if created else None
-        rows.append(time_row(label, imported, created_seconds, sum(boots[steps[0]])))
+    for step, timings in boots.items():  # the import, then create_app() if any
+        rows.append(time_row(f"{step.number} `{step.name}`", baseline, *timings))
     headers = ["step", "`import app`", "`create_app()`", "together", "÷ step 01"]
     steps_table = common.table(headers, rows, "lrrrr")
 
@@ -96,7 +95,7 @@ def run(runs: int = RUNS) -> common.Result:
     starts = fresh_starts(programs, runs, "Flask and Django")
     rows = []
     for name, (imported, answered, memory) in starts.items():
-        row = time_row(name, imported, answered, sum(starts["Flask"][:2]))
+        row = time_row(name, sum(starts["Flask"][:2]), imported, answered)
         rows.append([*row, f"{memory / 1024:.1f} MiB"])
     headers = ["one-file app", "import", "first request", "together", "÷ Flask"]
     frameworks_table = common.table([*headers, "peak memory"], rows, "lrrrrr")
