@@ -101,9 +101,8 @@ def parse_wrk(output: str) -> Load:
     return Load(int(answered[1]), *seconds, failures)
 
 
-def wrk_load(wrk: str, port: int, path: str, connections: int, duration: float):
-    """Run wrk, one thread per connection, for `duration` (whole) seconds."""
-    seconds = max(1, round(duration))  # wrk counts in whole seconds
+def wrk_load(wrk: str, port: int, path: str, connections: int, seconds: int):
+    """Run wrk, one thread per connection, for `seconds` (wrk counts whole ones)."""
     command = [wrk, "--latency", f"--threads={connections}"]
     command += [f"--connections={connections}", f"--duration={seconds}s"]
     command.append(f"http://127.0.0.1:{port}{path}")
@@ -125,11 +124,11 @@ def tools() -> tuple[str, dict[str, str]]:
     return wrk, parts
 
 
-def race(servers: dict, cwd: Path, path: str, sizes: tuple, wrk: str, count=None):
+def race(servers: dict, cwd: Path, path: str, sizes: tuple, wrk: str, count=lambda: 0):
     """Start the servers ({label: (command, port, environment)}), then load each in
     turn, round after round, so a busy moment hits all alike. Returns the runs
     ({(label, connections): [Load]}), the page's note and, per label, how much
-    `count()` grew during its runs."""
+    `count()` grew during its runs (by default nothing is counted)."""
     rounds, duration, connections = sizes
     runs, grew = {}, dict.fromkeys(servers, 0)
     with contextlib.ExitStack() as stack:
@@ -143,11 +142,11 @@ def race(servers: dict, cwd: Path, path: str, sizes: tuple, wrk: str, count=None
             print(f"  round {number + 1} of {rounds}", flush=True)
             for concurrency in connections:
                 for label, (_command, port, _env) in servers.items():
-                    before = count() if count else 0
+                    before = count()
                     load = wrk_load(wrk, port, path, concurrency, duration)
-                    grew[label] += count() - before if count else 0
+                    grew[label] += count() - before
                     runs.setdefault((label, concurrency), []).append(load)
-    note = f"Load from wrk with one thread per connection, {duration:g} s per run; "
+    note = f"Load from wrk with one thread per connection, {duration} s per run; "
     note += f"each figure is the median of {rounds} runs."
     failures = sum(load.failures for loads in runs.values() for load in loads)
     if failures:
@@ -178,10 +177,8 @@ def rate_table(runs: dict, server: str, baseline: str, ratio: str) -> str:
 
 def server_command(label: str, port: int) -> list[str]:
     """How Python starts the server `label` of SERVERS on `port`."""
-    return [
-        sys.executable,
-        *(part.replace("{port}", str(port)) for part in SERVERS[label]),
-    ]
+    command = [sys.executable, *SERVERS[label]]
+    return [part.replace("{port}", str(port)) for part in command]
 
 
 def servers(sizes: tuple = SIZES) -> common.Result:
