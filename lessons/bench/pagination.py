@@ -128,12 +128,12 @@ class Query:
 def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tuple:
     """Ask step 05's app for each page both ways, then time the SQL it sent:
     {page: Query} for OFFSET and for keyset, and the COUNT(*) for `total`."""
-    offset_urls = [f"/books?page={page}" for page in pages]
-    keyset_urls = [f"/books?after_id={(page - 1) * PER_PAGE}" for page in pages]
+    offset_urls = {page: f"/books?page={page}" for page in pages}
+    keyset_urls = {page: f"/books?after_id={(page - 1) * PER_PAGE}" for page in pages}
     # MYSQL_POOL_SIZE=0: a connection per request, whatever a .env says.
     environment = {**os.environ, **settings, "MYSQL_POOL_SIZE": "0"}
-    arguments = [*offset_urls, *keyset_urls, str(app_runs)]
-    requests = len(offset_urls) + len(keyset_urls)
+    arguments = [*offset_urls.values(), *keyset_urls.values(), str(app_runs)]
+    requests = 2 * len(pages)  # each page, both ways
     print(f"  {requests} requests through the app, {app_runs} times each", flush=True)
     output = run_python(APP_PROGRAM, common.STEP05, environment, *arguments)
     report = json.loads(output.splitlines()[-1])
@@ -143,9 +143,9 @@ def measure(settings, pages=PAGES, sql_runs=SQL_RUNS, app_runs=APP_RUNS) -> tupl
         seconds = statistics.median(report[url]["seconds"])
         return Query(url, sent[0], report[url]["books"], seconds)
 
-    offset = {page: query(url) for page, url in zip(pages, offset_urls, strict=True)}
-    keyset = {page: query(url) for page, url in zip(pages, keyset_urls, strict=True)}
-    count = query(offset_urls[0], counting=True)
+    offset = {page: query(url) for page, url in offset_urls.items()}
+    keyset = {page: query(url) for page, url in keyset_urls.items()}
+    count = query(offset_urls[pages[0]], counting=True)
     queries = [*offset.values(), *keyset.values(), count]
     seconds = {query.sql: [] for query in queries}
     with database.connect(settings) as connection, connection.cursor() as cursor:
