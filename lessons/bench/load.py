@@ -241,8 +241,8 @@ def pool_result(settings: dict, sizes: tuple, wrk: str, parts: dict) -> common.R
     return common.Result({"pool": common.measured_text([found], notes, parts)})
 
 
-def pool(sizes: tuple = SIZES) -> common.Result:
+def pool() -> common.Result:
     """A new database connection per request, or a pool: step 05 under gunicorn."""
     wrk, parts = tools()  # before the database: say at once what is missing
     with database_with_books(1000) as (settings, _seconds):
-        return pool_result(settings, sizes, wrk, parts)
+        return pool_result(settings, SIZES, wrk, parts)
