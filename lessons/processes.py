@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 # Where starts are noted; LESSONS_STARTED moves it (a test needs its own).
@@ -60,12 +61,8 @@ def start(
     (Linux sends it `death_signal` when we die). Its output is added to the
     file `log` when one is given."""
     if not outlive and PRCTL is not None:
-
-        def die_with_parent() -> None:
-            """In the child, before exec: ask Linux for the signal when we die."""
-            PRCTL(PR_SET_PDEATHSIG, death_signal)
-
-        options["preexec_fn"] = die_with_parent
+        # In the child, before exec: ask Linux for the signal when we die.
+        options["preexec_fn"] = partial(PRCTL, PR_SET_PDEATHSIG, death_signal)
     with log.open("ab") if log else contextlib.nullcontext() as output:
         if output:
             options.update(stdout=output, stderr=subprocess.STDOUT)
