@@ -119,7 +119,7 @@ def alive(pid: int) -> bool:
 def stop_leftovers() -> list[int]:
     """Stop the processes of earlier commands whose owner is gone; their pids."""
     stopped = []
-    for path in STARTED.glob("*.json") if STARTED.is_dir() else []:
+    for path in STARTED.glob("*.json"):  # none when the folder does not exist
         with contextlib.suppress(OSError, ValueError):
             note = json.loads(path.read_text())
             if alive(note["owner"]):
