@@ -170,13 +170,11 @@ def serve(command: list[str], **options) -> int:
         stop(process)  # it is in a session of its own: Ctrl-C did not reach it
 
 
-def wait_for_port(
-    port: int, process: subprocess.Popen | None = None, timeout: float = 30.0
-) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
     """Wait until 127.0.0.1:port accepts connections; fail early if `process` dies."""
     deadline = time.monotonic() + timeout
     while not port_in_use(port):
-        if process is not None and process.poll() is not None:
+        if process.poll() is not None:
             raise RuntimeError(
                 f"{process.args!r} exited with code {process.returncode}"
             )
