@@ -185,9 +185,9 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -
         time.sleep(TICK)
 
 
-def tail(path: Path, characters: int = 3000) -> str:
-    """The end of a log file ('' when there is none yet)."""
-    return path.read_text(errors="replace")[-characters:] if path.exists() else ""
+def tail(path: Path) -> str:
+    """The last 3000 characters of a log file ('' when there is none yet)."""
+    return path.read_text(errors="replace")[-3000:] if path.exists() else ""
 
 
 @contextlib.contextmanager
