@@ -6,6 +6,7 @@ is its docstring (`lessons --help`, `lessons run --help`).
 """
 
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -170,10 +171,8 @@ def test(steps: tuple[str, ...], jobs: int) -> int:
     from lessons import suite
 
     # Step names come first (01, 1, 01_raw_wsgi); the rest is pytest's.
-    count = next(
-        (i for i, arg in enumerate(steps) if not arg[:1].isdigit()), len(steps)
-    )
-    names, pytest_args = list(steps[:count]), list(steps[count:])
+    names = list(itertools.takewhile(lambda arg: arg[:1].isdigit(), steps))
+    pytest_args = list(steps[len(names) :])
     chosen = [find_step(name) for name in names] or all_steps()
     return suite.run_suite(chosen, not names, pytest_args, jobs)
 
