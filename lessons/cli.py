@@ -78,10 +78,8 @@ def run(step, host, port, production, app_servers, your_database) -> int:
         return run_production(chosen, port or 8080, app_servers, your_database)
     own_server = (chosen.path / "server.py").exists()  # step 01: no Flask yet
     port = port or (8080 if own_server else 5000)
-    number = chosen.number
-    retry = (
-        f"lessons run {number} --port {{port}} (make run STEP={number} PORT={{port}})"
-    )
+    retry = f"lessons run {chosen.number} --port {{port}}"
+    retry += f" (make run STEP={chosen.number} PORT={{port}})"
     listening.check_address(host, port, retry)
     notice = listening.reach_notice(host, port)
     # The command a learner would type inside the step folder (without --debug:
