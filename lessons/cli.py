@@ -14,7 +14,7 @@ import time
 
 import click
 
-from lessons import listening, practice, processes, production
+from lessons import listening, practice, processes, production, system
 from lessons.errors import LessonsError
 from lessons.steps import ROOT, Step, all_steps, find_step
 
@@ -240,8 +240,6 @@ def docs(host: str, port: int) -> int:
 @lessons.command()
 def doctor() -> int:
     """Check this machine and say how to fix what is missing."""
-    from lessons import system
-
     problems = system.doctor()
     for problem in problems:
         click.echo(f"to fix: {problem}")
