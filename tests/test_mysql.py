@@ -16,6 +16,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from pathlib import Path
 
 import mysql.connector
 import pytest
@@ -262,6 +263,41 @@ def test_missing_server_programs_are_named_with_their_install_command(
         throwaway.ThrowawayServer(tmp_path).start()
     assert system.install_hint("mariadb") in str(problem.value)
     assert not (tmp_path / "data").exists()  # nothing was half-made
+
+
+def sigterm_is_blocked(pid: int) -> bool:
+    """True once the process has set up its signal mask and blocks SIGTERM (it
+    then waits for it in a thread of its own: mariadbd's way)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigBlk:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+def test_a_ctrl_c_while_the_server_starts_stops_it_at_once(tmp_path, monkeypatch):
+    # Until it is ready, mariadbd blocks SIGTERM and never acts on it: a server
+    # stopped then with SIGTERM ran on until the SIGKILL 30 s later.
+    require_part("mariadb")
+    server = throwaway.ThrowawayServer(tmp_path)
+    started = []
+
+    def interrupted_while_starting() -> None:
+        started.append(server.process)
+        deadline = time.monotonic() + 10
+        while not sigterm_is_blocked(server.pid) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        raise KeyboardInterrupt  # what Ctrl-C does
+
+    monkeypatch.setattr(server, "wait_until_ready", interrupted_while_starting)
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        server.start()
+    # A bound, not a target: a lost SIGTERM would wait out the 30 s.
+    assert time.monotonic() - began < 10
+    [process] = started
+    assert process.returncode == -signal.SIGKILL
+    assert not processes.alive(process.pid)
+    assert throwaway.ThrowawayServer.attach(tmp_path) is None  # not noted as running
 
 
 def test_db_start_without_the_programs_says_one_line_and_fails(
