@@ -242,8 +242,9 @@ class ThrowawayServer:
             self.create_user_and_database()
         except BaseException:
             # Never leave a half-started server behind, and stop it at once: it
-            # holds nothing yet, and until it is ready mariadbd loses a SIGTERM
-            # (a Ctrl-C 50 ms after the start waited 30 s for the SIGKILL).
+            # has taken no write yet (InnoDB recovers from a kill), and until it
+            # is ready mariadbd loses a SIGTERM (a Ctrl-C 50 ms after the start
+            # waited 30 s for the SIGKILL).
             self.stop(at_once=True)
             raise
         self.write_state()
