@@ -22,7 +22,9 @@ DEFAULTS = {
 
 def configured(root: Path) -> dict[str, str] | None:
     """The MYSQL_* settings from the environment or `root/.env`; None without a host."""
-    from_file = dotenv_values(Path(root) / ".env")  # {} when there is no .env
+    env_file = Path(root) / ".env"
+    # Only a real file: python-dotenv also opens a named pipe, which would block.
+    from_file = dotenv_values(env_file) if env_file.is_file() else {}
     settings = {}
     for name in NAMES:
         # dotenv gives None for a bare `NAME` line without `=`.
