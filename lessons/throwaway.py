@@ -236,16 +236,17 @@ class ThrowawayServer:
             stdin=subprocess.DEVNULL,
         )
         self.pid = self.process.pid
+        ready = False
         try:
             self.wait_until_ready()
+            ready = True
             self.socket_path.chmod(0o600)  # it may live in /tmp: only we may use it
             self.create_user_and_database()
         except BaseException:
-            # Never leave a half-started server behind, and stop it at once: it
-            # has taken no write yet (InnoDB recovers from a kill), and until it
-            # is ready mariadbd loses a SIGTERM (a Ctrl-C 50 ms after the start
-            # waited 30 s for the SIGKILL).
-            self.stop(at_once=True)
+            # Never leave a half-started server behind. One that is not ready
+            # yet is killed at once: it has written nothing, and it loses a
+            # SIGTERM (a Ctrl-C 50 ms after the start waited 30 s for SIGKILL).
+            self.stop(at_once=not ready)
             raise
         self.write_state()
         return self.settings
