@@ -30,9 +30,10 @@ def say(text: str) -> None:
 @contextlib.contextmanager
 def database_for_run(root: Path, your_server: bool = False) -> Iterator[dict[str, str]]:
     """The MYSQL_* settings for a run, for a `with` block: a fresh throwaway server
-    under `.lessons/run-mysql/`, stopped and deleted after it. MYSQL_HOST's server
-    only with `your_server` (`--your-database`): a run loads the schema, and a
-    learner's own books must never be at risk from a plain `make run`."""
+    under `.lessons/run-mysql/`, stopped and deleted when the block ends.
+    MYSQL_HOST's server only with `your_server` (`--your-database`): a run
+    loads the schema, and a learner's own books must never be at risk from a
+    plain `make run`."""
     configured, set_in = settings.configured(root), settings.configured_in(root)
     if your_server:
         if configured is None:
