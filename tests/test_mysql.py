@@ -266,9 +266,9 @@ def test_missing_server_programs_are_named_with_their_install_command(
 
 
 def loses_a_sigterm(pid: int) -> bool:
-    """True while a starting mariadbd would lose a SIGTERM: it blocks the signal
-    (to wait for it in a thread of its own) and has started a second thread,
-    but is not ready yet. (Earlier, SIGTERM still stops it.)"""
+    """True once a starting mariadbd would lose a SIGTERM (until it is ready):
+    it blocks the signal, to wait for it in a thread of its own, and has started
+    a second thread. Before that moment, a SIGTERM still stops it."""
     status = dict(
         line.split(":", 1)
         for line in Path(f"/proc/{pid}/status").read_text().splitlines()
